@@ -1,0 +1,43 @@
+import { serverStatus } from '../../server/server-status.js';
+import type { Command } from '../cli-io.js';
+import { serverCommandContext } from '../command-context.js';
+
+/** Exit status when the server is not running, as pg_ctl status and LSB init scripts use. */
+export const NOT_RUNNING_EXIT = 3;
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Show whether the server runs, its version, pid, binaries, data directory and socket.',
+  usage: 'pgwarden status [--json] [--data-dir DIR]',
+  flags: ['json'],
+  async run(input) {
+    const ctx = await serverCommandContext(input, { createOsUser: false });
+    const status = await serverStatus(ctx);
+    if (input.flags.json === true) {
+      input.io.out(JSON.stringify(status, null, 2));
+    } else {
+      const rows: [string, string][] = [
+        ['state', status.state],
+        [
+          'postgresql',
+          status.postgres === null
+            ? `not running (binaries: ${status.binaries.version})`
+            : `${status.postgres.version} (pid ${status.postgres.pid}, up since ${status.postgres.startedAt})`,
+        ],
+        [
+          'supervisor',
+          status.supervisor === null
+            ? 'none'
+            : `pid ${status.supervisor.pid} (${status.supervisor.state})`,
+        ],
+        ['binaries', `${status.binaries.source} ${status.binaries.binDir}`],
+        ['data dir', status.dataDir],
+        ['socket', status.socketPath],
+        ['admin user', status.adminUser ?? '-'],
+        ['config', status.configPath ?? '(defaults)'],
+      ];
+      for (const [key, value] of rows) input.io.out(`${key.padEnd(11)} ${value}`);
+    }
+    return status.state === 'running' || status.state === 'unsupervised' ? 0 : NOT_RUNNING_EXIT;
+  },
+};

@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+import { OPTIONS } from '../config/options.js';
+import { exitCodeFor, isPgwardenError, messageOf, PgwardenError } from '../errors.js';
+import type { CliIo, Command } from './cli-io.js';
+import { configCommand } from './commands/config.js';
+import { doctorCommand } from './commands/doctor.js';
+import { downCommand } from './commands/down.js';
+import { initCommand } from './commands/init.js';
+import { parameterCommand } from './commands/parameter.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
+import { PGWARDEN_VERSION } from './version.js';
+
+export const COMMANDS: readonly Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  initCommand,
+  doctorCommand,
+  parameterCommand,
+  configCommand,
+];
+
+type FlagSpec = { type: 'string' | 'boolean'; short?: string };
+
+const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  ...Object.fromEntries(
+    OPTIONS.map((o) => [o.flag, { type: o.type === 'boolean' ? 'boolean' : 'string' } as FlagSpec]),
+  ),
+};
+
+const COMMAND_FLAGS: Record<string, FlagSpec> = {
+  detach: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
+/** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    reportError(error, io, debug);
+    return isPgwardenError(error) ? exitCodeFor(error) : 1;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_FLAGS, ...COMMAND_FLAGS },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (cause) {
+    throw new PgwardenError(
+      'PGW_USAGE',
+      messageOf(cause).replace(/\. To specify a positional.*$/, ''),
+      {
+        hint: 'run `pgwarden --help` for the commands and options',
+      },
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.version === true) {
+    io.out(PGWARDEN_VERSION);
+    return 0;
+  }
+  const [name, ...args] = positionals;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (name === undefined || (values.help === true && command === undefined)) {
+    io.out(helpText());
+    return name === undefined && values.help !== true ? 2 : 0;
+  }
+  if (command === undefined) {
+    throw new PgwardenError('PGW_USAGE', `unknown command "${name}"`, {
+      hint: `the commands are: ${COMMANDS.map((c) => c.name).join(', ')}`,
+    });
+  }
+  if (values.help === true) {
+    io.out(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  for (const flag of Object.keys(COMMAND_FLAGS)) {
+    if (values[flag] !== undefined && !command.flags.includes(flag)) {
+      throw new PgwardenError('PGW_USAGE', `"pgwarden ${command.name}" does not take --${flag}`, {
+        hint: `usage: ${command.usage}`,
+      });
+    }
+  }
+  const commandIndex = argv.indexOf(command.name);
+  return command.run({
+    io,
+    flags: values as Record<string, string | boolean | undefined>,
+    args,
+    argv: argv.filter((_, i) => i !== commandIndex),
+  });
+}
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: pgwarden <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'global options:',
+    '  --data-dir DIR      data directory (PGWARDEN_DATA_DIR; default ./.pgwarden)',
+    '  --config FILE       configuration file (PGWARDEN_CONFIG; default DIR/pgwarden.yaml)',
+    '  --pg-bin DIR|system|embedded   PostgreSQL binaries (PGWARDEN_PG_BIN; default auto)',
+    '  --os-user NAME      OS user PostgreSQL runs as when pgwarden is root (PGWARDEN_OS_USER)',
+    '  --admin-user NAME   administrator login created at init (PGWARDEN_ADMIN_USER)',
+    '  --start-timeout S   seconds to wait for PostgreSQL to start (PGWARDEN_START_TIMEOUT)',
+    '  --stop-timeout S    seconds a fast shutdown may take (PGWARDEN_STOP_TIMEOUT)',
+    '  --debug             show stack traces on errors',
+    '  -h, --help          help;  -V, --version  version',
+  ].join('\n');
+}
+
+function reportError(error: unknown, io: CliIo, debug: boolean): void {
+  if (isPgwardenError(error)) {
+    io.err(`pgwarden: error: ${error.message} (${error.code})`);
+    for (const line of error.details) io.err(`  ${line}`);
+    if (error.hint !== undefined) io.err(`hint: ${error.hint}`);
+  } else {
+    io.err(`pgwarden: internal error: ${messageOf(error).split('\n')[0]}`);
+    if (!debug) io.err('hint: run again with --debug for details, and report it (PGW_INTERNAL)');
+  }
+  if (debug) {
+    let current: unknown = error;
+    while (current instanceof Error) {
+      io.err(current.stack ?? current.message);
+      current = current.cause;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of pgwarden.yaml. It is the source of the `Config` type, of
+ * runtime validation and of the exported JSON Schema (`pgwarden config schema`).
+ * Unknown keys are rejected everywhere (strict objects). Defaults are secure;
+ * an option that weakens security says so in its name (`allow…`).
+ */
+
+/** PostgreSQL role names pgwarden creates: lower case, unquoted, not reserved. */
+const roleName = z
+  .string()
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    'must be 1-63 characters of a-z, 0-9 and _, not starting with a digit',
+  )
+  .refine((name) => !name.startsWith('pg_'), 'must not start with "pg_" (reserved by PostgreSQL)')
+  .refine(
+    (name) => name !== 'pgwarden_su' && name !== 'pgwarden_admin' && name !== 'public',
+    'must not be a role pgwarden reserves (pgwarden_su, pgwarden_admin, public)',
+  );
+
+const osUserName = z
+  .string()
+  .regex(
+    /^[a-z_][a-z0-9_-]{0,31}$/,
+    'must be a valid OS user name (a-z, 0-9, _ and -, at most 32)',
+  );
+
+export const ServerConfigSchema = z.strictObject({
+  pgBin: z
+    .string()
+    .min(1)
+    .default('auto')
+    .describe(
+      'Where the PostgreSQL binaries come from: "auto" (system, then embedded), "system", "embedded", or a directory holding initdb and postgres.',
+    ),
+  osUser: osUserName
+    .default('pgwarden')
+    .describe(
+      'When pgwarden runs as root, PostgreSQL runs as this unprivileged OS user (created if missing).',
+    ),
+  adminUser: roleName
+    .default('pgwarden')
+    .describe('The administrator login role created at init, a member of pgwarden_admin.'),
+  allowAdminReplication: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Give pgwarden_admin the REPLICATION attribute (lets its members stream the whole cluster).',
+    ),
+  startTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe('How long to wait for PostgreSQL to accept connections.'),
+  stopTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe('How long a fast shutdown may take before pgwarden escalates to an immediate one.'),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: ServerConfigSchema.prefault({}),
+});
+
+/** Configuration as written in pgwarden.yaml (every key optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** Configuration after validation and defaults: what the program is given. */
+export type Config = Readonly<{ server: Readonly<z.output<typeof ServerConfigSchema>> }>;
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,0 +1,179 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STATE_DATABASE, withControl } from '../control/control-client.js';
+import { migrateState } from '../control/state/migrate-state.js';
+import { PgwardenError } from '../errors.js';
+import { assertSameMajor, inspectDataDir, writeFileAtomic } from './data-dir.js';
+import type { DataDirLayout } from './data-dir-layout.js';
+import {
+  adoptPostgres,
+  isAlive,
+  logTail,
+  type PostgresHandle,
+  runningPostmaster,
+  startPostgres,
+  stopPostgres,
+} from './postgres-process.js';
+import type { ServerContext } from './server-context.js';
+
+/** Contents of pgwarden.pid while a supervisor (`pgwarden up`) runs. */
+export interface SupervisorRecord {
+  readonly pid: number;
+  readonly state: 'starting' | 'ready' | 'stopping';
+  readonly postgresPid: number | null;
+  readonly startedAt: string;
+}
+
+export function readSupervisor(layout: DataDirLayout): SupervisorRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(layout.supervisorPid, 'utf8')) as SupervisorRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live supervisor of this data directory; a stale pid file (crash, reused pid) counts as none. */
+export function liveSupervisor(layout: DataDirLayout): SupervisorRecord | undefined {
+  const record = readSupervisor(layout);
+  if (record === undefined || record.pid === process.pid || !isAlive(record.pid)) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
+    if (!/pgwarden|cli\/main\.js/.test(cmdline)) return undefined;
+  } catch {
+    // No /proc (not Linux): trust the pid.
+  }
+  return record;
+}
+
+/** Throws unless the data directory holds a ready cluster of the chosen binaries' major. */
+export function assertInitialised(ctx: ServerContext): void {
+  const state = inspectDataDir(ctx.layout);
+  if (state.kind !== 'ready') {
+    throw new PgwardenError(
+      'PGW_DATA_DIR_NOT_INITIALISED',
+      `${ctx.layout.root} is not initialised`,
+      {
+        hint: 'run `pgwarden init` or `pgwarden up` first',
+      },
+    );
+  }
+  assertSameMajor(ctx.layout, state.pgMajor, ctx.binaries.major);
+}
+
+export interface SuperviseHooks {
+  /** Called once PostgreSQL accepts connections and the state schema is current. */
+  readonly onReady?: (postgresPid: number) => void;
+}
+
+/**
+ * Runs PostgreSQL under this process until SIGINT/SIGTERM (fast shutdown) or
+ * until PostgreSQL dies (PGW_SERVER_EXITED with its last log lines). SIGHUP is
+ * passed on so PostgreSQL reloads its configuration. A postmaster left running
+ * by a supervisor that crashed is adopted rather than restarted.
+ */
+export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}): Promise<void> {
+  const { layout, config } = ctx;
+  assertInitialised(ctx);
+  const startedAt = new Date().toISOString();
+  const record = (state: SupervisorRecord['state'], postgresPid: number | null): void =>
+    writeFileAtomic(
+      layout.supervisorPid,
+      `${JSON.stringify({ pid: process.pid, state, postgresPid, startedAt })}\n`,
+      0o600,
+    );
+
+  let stopRequested!: () => void;
+  const stopSignal = new Promise<'stop'>((resolveStop) => {
+    stopRequested = () => resolveStop('stop');
+  });
+  const onStop = (): void => stopRequested();
+  let postgres: PostgresHandle | undefined;
+  const onHup = (): void => {
+    if (postgres !== undefined) process.kill(postgres.pid, 'SIGHUP');
+  };
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onHup);
+  record('starting', null);
+  try {
+    const orphan = runningPostmaster(layout);
+    if (orphan !== undefined) {
+      ctx.progress(
+        `PostgreSQL (pid ${orphan.pid}) is already running without a supervisor; supervising it`,
+      );
+      postgres = adoptPostgres(orphan.pid);
+    } else {
+      ctx.progress(`starting PostgreSQL ${ctx.binaries.version}`);
+      postgres = await startPostgres({
+        layout,
+        binaries: ctx.binaries,
+        runAs: ctx.runAs,
+        timeoutSeconds: config.server.startTimeoutSeconds,
+        progress: ctx.progress,
+      });
+    }
+    await withControl(layout.socketDir, STATE_DATABASE, (client) => migrateState(client));
+    record('ready', postgres.pid);
+    hooks.onReady?.(postgres.pid);
+
+    const outcome = await Promise.race([stopSignal, postgres.exited.then(() => 'exited' as const)]);
+    if (outcome === 'exited') {
+      throw new PgwardenError(
+        'PGW_SERVER_EXITED',
+        `PostgreSQL (pid ${postgres.pid}) exited unexpectedly`,
+        {
+          details: logTail(layout.postgresLog),
+          hint: `see ${layout.postgresLog}; run pgwarden up again to restart it`,
+        },
+      );
+    }
+    record('stopping', postgres.pid);
+    ctx.progress('stopping PostgreSQL (fast shutdown)');
+    await stopPostgres(postgres, config.server.stopTimeoutSeconds);
+  } catch (error) {
+    if (postgres !== undefined && isAlive(postgres.pid)) {
+      await stopPostgres(postgres, config.server.stopTimeoutSeconds).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onStop);
+    process.off('SIGTERM', onStop);
+    process.off('SIGHUP', onHup);
+    if (readSupervisor(layout)?.pid === process.pid) rmSync(layout.supervisorPid, { force: true });
+  }
+}
+
+export type StopOutcome = 'stopped' | 'not-running';
+
+/** Stops the supervisor (which stops PostgreSQL), or an unsupervised postmaster. */
+export async function stopServer(ctx: ServerContext): Promise<StopOutcome> {
+  const { layout, config } = ctx;
+  let stopped = false;
+  const supervisor = liveSupervisor(layout);
+  if (supervisor !== undefined) {
+    process.kill(supervisor.pid, 'SIGTERM');
+    const deadline = Date.now() + (config.server.stopTimeoutSeconds + 20) * 1000;
+    while (isAlive(supervisor.pid)) {
+      if (Date.now() > deadline) {
+        throw new PgwardenError(
+          'PGW_SERVER_STOP_FAILED',
+          `the pgwarden supervisor (pid ${supervisor.pid}) did not stop`,
+          {
+            hint: `see ${layout.supervisorLog}`,
+          },
+        );
+      }
+      await sleep(50);
+    }
+    stopped = true;
+  }
+  const orphan = runningPostmaster(layout);
+  if (orphan !== undefined) {
+    await stopPostgres(adoptPostgres(orphan.pid), config.server.stopTimeoutSeconds);
+    stopped = true;
+  }
+  if (readSupervisor(layout) !== undefined && liveSupervisor(layout) === undefined) {
+    rmSync(layout.supervisorPid, { force: true });
+  }
+  return stopped ? 'stopped' : 'not-running';
+}

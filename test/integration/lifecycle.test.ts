@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { isAlive } from '../../src/server/postgres-process.js';
+import { CLI, cleanEnv } from '../helpers/pgwarden-cli.js';
+import { TempServer } from '../helpers/temp-server.js';
+import { testBinarySources } from '../helpers/test-binaries.js';
+
+/** Issue 2, item 4: up/down/status, idempotence, crash recovery, data kept across all of it. */
+for (const { pgBin, version } of await testBinarySources()) {
+  describe(`lifecycle (${pgBin} PostgreSQL ${version})`, () => {
+    it('keeps data across down/up and a kill -9 of every process', async (t) => {
+      const server = TempServer.create(pgBin, (fn) => t.after(fn));
+      await server.up();
+      const admin = await server.connectAs('pgwarden', server.adminPassword());
+      await admin.query('CREATE TABLE kept (v text)');
+      await admin.query("INSERT INTO kept VALUES ('before')");
+      await admin.end();
+
+      // Idempotent up: a second one sees the running supervisor and leaves it alone.
+      const again = await server.cli(['up', '--detach']);
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, /already running/);
+
+      const status = await server.cli(['status', '--json']);
+      assert.equal(status.code, 0);
+      const parsed = JSON.parse(status.stdout) as {
+        state: string;
+        postgres: { pid: number; version: string };
+      };
+      assert.equal(parsed.state, 'running');
+      assert.equal(parsed.postgres.pid, server.postmasterPid());
+      assert.ok(parsed.postgres.version.startsWith(version), parsed.postgres.version);
+
+      const down = await server.cli(['down']);
+      assert.equal(down.code, 0);
+      assert.match(down.stdout, /stopped/);
+      assert.equal(
+        existsSync(`${server.layout.pgdata}/postmaster.pid`),
+        false,
+        'clean shutdown removes postmaster.pid',
+      );
+      const downAgain = await server.cli(['down']);
+      assert.equal(downAgain.code, 0);
+      assert.match(downAgain.stdout, /not running/);
+      const stopped = await server.cli(['status']);
+      assert.equal(stopped.code, 3);
+      assert.match(stopped.stdout, /state\s+stopped/);
+
+      await server.up();
+      const supervisor = server.supervisorPid();
+      const postmaster = server.postmasterPid();
+      assert.ok(supervisor !== undefined && postmaster !== undefined);
+      // Crash: SIGKILL the supervisor and the whole PostgreSQL process group.
+      process.kill(supervisor, 'SIGKILL');
+      process.kill(-postmaster, 'SIGKILL');
+      await waitFor(() => !isAlive(postmaster) && !isAlive(supervisor));
+      assert.equal(
+        existsSync(`${server.layout.pgdata}/postmaster.pid`),
+        true,
+        'a crash leaves the lock file',
+      );
+
+      await server.up();
+      assert.notEqual(server.postmasterPid(), postmaster);
+      const after = await server.connectAs('pgwarden', server.adminPassword());
+      const rows = await after.query('SELECT v FROM kept');
+      assert.deepEqual(rows.rows, [{ v: 'before' }]);
+      await after.end();
+    });
+
+    it('adopts a PostgreSQL left running when only the supervisor died', async (t) => {
+      const server = TempServer.create(pgBin, (fn) => t.after(fn));
+      await server.up();
+      const supervisor = server.supervisorPid();
+      const postmaster = server.postmasterPid();
+      assert.ok(supervisor !== undefined && postmaster !== undefined);
+      process.kill(supervisor, 'SIGKILL');
+      await waitFor(() => !isAlive(supervisor));
+      const status = await server.cli(['status']);
+      assert.match(status.stdout, /state\s+unsupervised/);
+      const up = await server.up();
+      assert.match(up.stdout, /ready/);
+      assert.equal(server.postmasterPid(), postmaster, 'the same postmaster, not a restart');
+      const down = await server.cli(['down']);
+      assert.equal(down.code, 0);
+      assert.equal(isAlive(postmaster), false);
+    });
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`runs in the foreground and stops everything on ${signal}`, async (t) => {
+        const server = TempServer.create(pgBin, (fn) => t.after(fn));
+        const child = spawn(
+          process.execPath,
+          [CLI, 'up', '--data-dir', server.dataDir, '--pg-bin', pgBin],
+          {
+            env: cleanEnv(),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        t.after(() => {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          stdout += d;
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+        await waitFor(
+          () => stdout.includes('press Ctrl-C to stop') || child.exitCode !== null,
+          60_000,
+        );
+        assert.match(stdout, /ready: PostgreSQL/, stderr);
+        assert.match(stdout, /password, shown only this once/);
+        const postmaster = server.postmasterPid();
+        assert.ok(postmaster !== undefined && isAlive(postmaster));
+        child.kill(signal);
+        assert.equal(await exited, 0, stderr);
+        assert.match(stdout, /stopped/);
+        assert.equal(isAlive(postmaster), false);
+        assert.equal(existsSync(server.layout.supervisorPid), false);
+      });
+    }
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
