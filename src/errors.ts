@@ -39,8 +39,8 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface PgwardenErrorOptions {
-  /** What the user can do about it, one sentence. */
-  readonly hint?: string;
+  /** What the user can do about it, one sentence. Required: every error tells the user a way on. */
+  readonly hint: string;
   readonly cause?: unknown;
   /** Extra lines shown under the message (e.g. the last server log lines). */
   readonly details?: readonly string[];
@@ -49,10 +49,10 @@ export interface PgwardenErrorOptions {
 export class PgwardenError extends Error {
   override readonly name = 'PgwardenError';
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  readonly hint: string;
   readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options: PgwardenErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: PgwardenErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;

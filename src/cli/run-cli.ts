@@ -129,7 +129,7 @@ function reportError(error: unknown, io: CliIo, debug: boolean): void {
   if (isPgwardenError(error)) {
     io.err(`pgwarden: error: ${error.message} (${error.code})`);
     for (const line of error.details) io.err(`  ${line}`);
-    if (error.hint !== undefined) io.err(`hint: ${error.hint}`);
+    io.err(`hint: ${error.hint}`);
   } else {
     io.err(`pgwarden: internal error: ${messageOf(error).split('\n')[0]}`);
     if (!debug) io.err('hint: run again with --debug for details, and report it (PGW_INTERNAL)');

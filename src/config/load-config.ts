@@ -36,6 +36,9 @@ export interface LoadConfigInput {
 
 type Tree = Record<string, unknown>;
 
+const SCHEMA_HINT = 'see `pgwarden config schema` for the keys and values pgwarden.yaml accepts';
+const OPTION_HINT = 'see `pgwarden --help` for the options and their values';
+
 export function loadConfig({ flags, env, cwd }: LoadConfigInput): LoadedConfig {
   const dataDir = resolve(
     cwd,
@@ -92,7 +95,10 @@ function readConfigFile(path: string): Tree {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new PgwardenError('PGW_CONFIG_INVALID', `cannot read ${path}`, { cause });
+    throw new PgwardenError('PGW_CONFIG_INVALID', `cannot read ${path}`, {
+      hint: 'check the file exists and is readable',
+      cause,
+    });
   }
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -101,6 +107,7 @@ function readConfigFile(path: string): Tree {
     throw new PgwardenError(
       'PGW_CONFIG_INVALID',
       `${path}${line === undefined ? '' : `:${line}`}: not valid YAML (${first.message.split('\n')[0]})`,
+      { hint: 'fix the YAML syntax at that line' },
     );
   }
   const value: unknown = doc.toJS();
@@ -109,6 +116,7 @@ function readConfigFile(path: string): Tree {
     throw new PgwardenError(
       'PGW_CONFIG_INVALID',
       `${path}: the top level must be a mapping of keys`,
+      { hint: SCHEMA_HINT },
     );
   }
   return value as Tree;
@@ -119,19 +127,22 @@ function validate(tree: Tree, origin: string): z.output<typeof ConfigSchema> {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue === undefined)
-    throw new PgwardenError('PGW_CONFIG_INVALID', `${origin}: invalid configuration`);
+    throw new PgwardenError('PGW_CONFIG_INVALID', `${origin}: invalid configuration`, {
+      hint: SCHEMA_HINT,
+    });
   const base = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (base === '' ? k : `${base}.${k}`));
     throw new PgwardenError(
       'PGW_CONFIG_INVALID',
       `${origin}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`,
-      { hint: 'see `pgwarden config schema` for the keys pgwarden.yaml accepts' },
+      { hint: SCHEMA_HINT },
     );
   }
   throw new PgwardenError(
     'PGW_CONFIG_INVALID',
     `${origin}: ${base === '' ? '' : `${base}: `}${issue.message}`,
+    { hint: SCHEMA_HINT },
   );
 }
 
@@ -144,6 +155,7 @@ function coerce(option: OptionSpec, raw: string, origin: string): string | numbe
         throw new PgwardenError(
           'PGW_CONFIG_INVALID',
           `${origin}: expected a whole number, got "${raw}"`,
+          { hint: OPTION_HINT },
         );
       }
       return Number.parseInt(raw, 10);
@@ -155,6 +167,7 @@ function coerce(option: OptionSpec, raw: string, origin: string): string | numbe
       throw new PgwardenError(
         'PGW_CONFIG_INVALID',
         `${origin}: expected true or false, got "${raw}"`,
+        { hint: OPTION_HINT },
       );
     }
   }

@@ -223,7 +223,9 @@ export async function stopPostgres(handle: PostgresHandle, timeoutSeconds: numbe
     }
     if (await settlesWithin(handle.exited, waitMs)) return;
   }
-  throw new PgwardenError('PGW_SERVER_STOP_FAILED', `PostgreSQL (pid ${handle.pid}) did not stop`);
+  throw new PgwardenError('PGW_SERVER_STOP_FAILED', `PostgreSQL (pid ${handle.pid}) did not stop`, {
+    hint: 'it ignored even SIGKILL; check the process state (ps) and the system log',
+  });
 }
 
 /** Whether `promise` settles within `ms`; the timer is cleared either way so it never holds the process open. */

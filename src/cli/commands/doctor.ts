@@ -48,7 +48,7 @@ export const doctorCommand: Command = {
     if (chosen === undefined) {
       healthy = false;
       io.out(`  problem   ${search.failure.message}`);
-      if (search.failure.hint !== undefined) io.out(`  hint      ${search.failure.hint}`);
+      io.out(`  hint      ${search.failure.hint}`);
     }
 
     if (isRoot()) {

@@ -58,7 +58,9 @@ async function detach(ctx: ServerContext, input: CommandInput): Promise<number> 
   const logOffset = statSync(layout.supervisorLog).size;
   const script = process.argv[1];
   if (script === undefined)
-    throw new PgwardenError('PGW_INTERNAL', 'cannot find the pgwarden script to detach');
+    throw new PgwardenError('PGW_INTERNAL', 'cannot find the pgwarden script to detach', {
+      hint: 'run pgwarden through its bin script or node dist/src/cli/main.js',
+    });
   const env = { ...process.env, ...input.io.env };
   delete env.PGWARDEN_ADMIN_PASSWORD; // init is done; the supervisor needs no secret
   const child = spawn(

@@ -184,11 +184,9 @@ function strtod(text: string): Scanned {
 }
 
 function invalid(message: string, hint?: string): PgwardenError {
-  return new PgwardenError(
-    'PGW_PARAMETER_INVALID_VALUE',
-    message,
-    hint === undefined ? {} : { hint },
-  );
+  return new PgwardenError('PGW_PARAMETER_INVALID_VALUE', message, {
+    hint: hint ?? 'see `pgwarden parameter show NAME` for the type, unit and range it takes',
+  });
 }
 
 function quoted(value: string): string {
