@@ -50,7 +50,10 @@ describe('CLI errors', () => {
             return { uid: Number(uid), gid: Number(gid) };
           })
         : {};
-    const result = await runPgwarden(['init', '--data-dir', join(dir, 'd'), '--pg-bin', pgBin], asUser);
+    const result = await runPgwarden(
+      ['init', '--data-dir', join(dir, 'd'), '--pg-bin', pgBin],
+      asUser,
+    );
     assertCleanError(result, 'PGW_DATA_DIR_NOT_WRITABLE', /cannot write to .*locked/);
   });
 
@@ -62,7 +65,13 @@ describe('CLI errors', () => {
   });
 
   it('says how to get binaries when there are none', async (t) => {
-    const result = await runPgwarden(['up', '--data-dir', join(tempDir(t), 'd'), '--pg-bin', '/nonexistent/bin']);
+    const result = await runPgwarden([
+      'up',
+      '--data-dir',
+      join(tempDir(t), 'd'),
+      '--pg-bin',
+      '/nonexistent/bin',
+    ]);
     assertCleanError(result, 'PGW_BINARIES_NOT_FOUND', /no usable PostgreSQL binaries/);
     assert.match(result.stderr, /apt-get install postgresql|npm install|--pg-bin/);
   });
@@ -81,9 +90,19 @@ describe('CLI errors', () => {
   });
 
   it('refuses unknown commands and flags with exit status 2', async () => {
-    assertCleanError(await runPgwarden(['frobnicate']), 'PGW_USAGE', /unknown command "frobnicate"/, 2);
+    assertCleanError(
+      await runPgwarden(['frobnicate']),
+      'PGW_USAGE',
+      /unknown command "frobnicate"/,
+      2,
+    );
     assertCleanError(await runPgwarden(['status', '--colour']), 'PGW_USAGE', /--colour/, 2);
-    assertCleanError(await runPgwarden(['down', '--detach']), 'PGW_USAGE', /does not take --detach/, 2);
+    assertCleanError(
+      await runPgwarden(['down', '--detach']),
+      'PGW_USAGE',
+      /does not take --detach/,
+      2,
+    );
   });
 
   it('refuses a weak PGWARDEN_ADMIN_PASSWORD before touching anything', async (t) => {
@@ -92,7 +111,11 @@ describe('CLI errors', () => {
       env: { PGWARDEN_ADMIN_PASSWORD: 'short' },
     });
     assertCleanError(result, 'PGW_CONFIG_INVALID', /PGWARDEN_ADMIN_PASSWORD must be/, 2);
-    assert.doesNotMatch(result.stderr + result.stdout, /short/, 'the password itself is never echoed');
+    assert.doesNotMatch(
+      result.stderr + result.stdout,
+      /short/,
+      'the password itself is never echoed',
+    );
   });
 });
 
@@ -104,7 +127,11 @@ describe('CLI errors with a server', () => {
     // Pretend the cluster came from a major no installed binaries have.
     writeFileSync(join(server.layout.pgdata, 'PG_VERSION'), '14\n');
     const result = await server.cli(['up', '--detach']);
-    assertCleanError(result, 'PGW_DATA_DIR_VERSION_MISMATCH', /holds a PostgreSQL 14 cluster, but the binaries chosen are PostgreSQL \d+/);
+    assertCleanError(
+      result,
+      'PGW_DATA_DIR_VERSION_MISMATCH',
+      /holds a PostgreSQL 14 cluster, but the binaries chosen are PostgreSQL \d+/,
+    );
   });
 
   it('shows the last PostgreSQL log lines when the server fails to start, and recovers once fixed', async (t) => {
@@ -116,8 +143,12 @@ describe('CLI errors with a server', () => {
     const original = readFileSync(autoConf, 'utf8');
     writeFileSync(autoConf, `${original}shared_buffers = 'plenty'\n`);
     const result = await server.cli(['up', '--detach']);
-    assertCleanError(result, 'PGW_SERVER_START_FAILED', /did not become ready|exited during startup/);
-    assert.match(result.stderr, /shared_buffers/, 'PostgreSQL\'s own complaint is shown');
+    assertCleanError(
+      result,
+      'PGW_SERVER_START_FAILED',
+      /did not become ready|exited during startup/,
+    );
+    assert.match(result.stderr, /shared_buffers/, "PostgreSQL's own complaint is shown");
     const status = await server.cli(['status']);
     assert.equal(status.code, 3, 'nothing left running');
     writeFileSync(autoConf, original);

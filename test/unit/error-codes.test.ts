@@ -17,6 +17,7 @@ describe('error code table', () => {
   });
 
   it('documents each with the meaning the code table gives', () => {
-    for (const [code, meaning] of Object.entries(ERROR_CODES)) assert.equal(rows.get(code), meaning, code);
+    for (const [code, meaning] of Object.entries(ERROR_CODES))
+      assert.equal(rows.get(code), meaning, code);
   });
 });

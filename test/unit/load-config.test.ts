@@ -62,7 +62,10 @@ describe('configuration precedence: flag > env > file > default', () => {
   it('finds the data directory by flag, then PGWARDEN_DATA_DIR, then ./.pgwarden', (t) => {
     const cwd = workspace(t);
     const env = { PGWARDEN_DATA_DIR: 'env-dir' };
-    assert.equal(loadConfig({ flags: { 'data-dir': 'flag-dir' }, env, cwd }).dataDir, join(cwd, 'flag-dir'));
+    assert.equal(
+      loadConfig({ flags: { 'data-dir': 'flag-dir' }, env, cwd }).dataDir,
+      join(cwd, 'flag-dir'),
+    );
     assert.equal(loadConfig({ flags: {}, env, cwd }).dataDir, join(cwd, 'env-dir'));
   });
 
@@ -71,7 +74,10 @@ describe('configuration precedence: flag > env > file > default', () => {
     writeFileSync(join(cwd, 'a.yaml'), 'server:\n  adminUser: from_flag_file\n');
     writeFileSync(join(cwd, 'b.yaml'), 'server:\n  adminUser: from_env_file\n');
     const env = { PGWARDEN_CONFIG: 'b.yaml' };
-    assert.equal(loadConfig({ flags: { config: 'a.yaml' }, env, cwd }).config.server.adminUser, 'from_flag_file');
+    assert.equal(
+      loadConfig({ flags: { config: 'a.yaml' }, env, cwd }).config.server.adminUser,
+      'from_flag_file',
+    );
     assert.equal(loadConfig({ flags: {}, env, cwd }).config.server.adminUser, 'from_env_file');
   });
 
@@ -97,7 +103,9 @@ describe('configuration validation', () => {
     const top = failure(() => loadConfig({ flags: {}, env: {}, cwd: workspace(t, 'sever: {}\n') }));
     assert.equal(top.code, 'PGW_CONFIG_INVALID');
     assert.match(top.message, /unknown key "sever"/);
-    const nested = failure(() => loadConfig({ flags: {}, env: {}, cwd: workspace(t, 'server:\n  port: 1\n') }));
+    const nested = failure(() =>
+      loadConfig({ flags: {}, env: {}, cwd: workspace(t, 'server:\n  port: 1\n') }),
+    );
     assert.match(nested.message, /unknown key "server\.port"/);
     assert.match(nested.message, /pgwarden\.yaml/);
   });
@@ -105,7 +113,8 @@ describe('configuration validation', () => {
   it('rejects bad values from each source', (t) => {
     const cwd = workspace(t);
     assert.match(
-      failure(() => loadConfig({ flags: {}, env: { PGWARDEN_START_TIMEOUT: 'soon' }, cwd })).message,
+      failure(() => loadConfig({ flags: {}, env: { PGWARDEN_START_TIMEOUT: 'soon' }, cwd }))
+        .message,
       /PGWARDEN_START_TIMEOUT: expected a whole number/,
     );
     assert.match(
@@ -117,7 +126,8 @@ describe('configuration validation', () => {
       /reserves/,
     );
     assert.match(
-      failure(() => loadConfig({ flags: {}, env: {}, cwd: workspace(t, 'server: [1, 2\n') })).message,
+      failure(() => loadConfig({ flags: {}, env: {}, cwd: workspace(t, 'server: [1, 2\n') }))
+        .message,
       /not valid YAML/,
     );
   });
@@ -125,7 +135,12 @@ describe('configuration validation', () => {
   it('exports a JSON Schema that rejects unknown keys and carries the defaults', () => {
     const schema = configJsonSchema() as {
       additionalProperties: boolean;
-      properties: { server: { additionalProperties: boolean; properties: Record<string, { default?: unknown }> } };
+      properties: {
+        server: {
+          additionalProperties: boolean;
+          properties: Record<string, { default?: unknown }>;
+        };
+      };
     };
     assert.equal(schema.additionalProperties, false);
     assert.equal(schema.properties.server.additionalProperties, false);

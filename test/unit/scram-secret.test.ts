@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { generatePassword, isAcceptablePassword, scramSha256Verifier } from '../../src/auth/scram-secret.js';
+import {
+  generatePassword,
+  isAcceptablePassword,
+  scramSha256Verifier,
+} from '../../src/auth/scram-secret.js';
 
 /**
  * RFC 7677 section 3: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==,
@@ -11,7 +15,8 @@ import { generatePassword, isAcceptablePassword, scramSha256Verifier } from '../
 describe('SCRAM-SHA-256 verifier (RFC 7677 test vector)', () => {
   const salt = Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64');
   const clientFirstBare = 'n=user,r=rOprNGfwEbeRWgbNEkqO';
-  const serverFirst = 'r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096';
+  const serverFirst =
+    'r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096';
   const clientFinalWithoutProof = 'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0';
   const authMessage = `${clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
   const proof = Buffer.from('dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=', 'base64');
@@ -20,14 +25,17 @@ describe('SCRAM-SHA-256 verifier (RFC 7677 test vector)', () => {
   const verifier = scramSha256Verifier('pencil', salt, 4096);
   const match = /^SCRAM-SHA-256\$4096:([^$]+)\$([^:]+):(.+)$/.exec(verifier);
 
-  it('has PostgreSQL\'s pg_authid format', () => {
+  it("has PostgreSQL's pg_authid format", () => {
     assert.ok(match, verifier);
     assert.equal(match[1], 'W22ZaJ0SNY7soEsUEjb6gQ==');
   });
 
   it('holds the ServerKey that signs the RFC exchange', () => {
     const serverKey = Buffer.from(match?.[3] ?? '', 'base64');
-    assert.equal(createHmac('sha256', serverKey).update(authMessage).digest('base64'), serverSignature);
+    assert.equal(
+      createHmac('sha256', serverKey).update(authMessage).digest('base64'),
+      serverSignature,
+    );
   });
 
   it('holds the StoredKey that verifies the RFC client proof', () => {

@@ -373,7 +373,10 @@ function fromServerError(error: unknown, name: string): unknown {
   if (!code.startsWith('22')) return error;
   return new PgwardenError('PGW_PARAMETER_INVALID_VALUE', message, {
     cause: error,
-    hint: typeof hint === 'string' ? hint : `see \`pgwarden parameter show ${name}\` for the values it takes`,
+    hint:
+      typeof hint === 'string'
+        ? hint
+        : `see \`pgwarden parameter show ${name}\` for the values it takes`,
     ...(typeof detail === 'string' ? { details: [detail] } : {}),
   });
 }
