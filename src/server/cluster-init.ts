@@ -18,6 +18,7 @@ import { minimalEnv, runCommand } from '../util/run-command.js';
 import {
   assertSameMajor,
   createSkeleton,
+  type DataDirMeta,
   discardPartialInit,
   inspectDataDir,
   writeFileAtomic,
@@ -67,14 +68,15 @@ export async function initCluster(
     discardPartialInit(layout);
   }
   createSkeleton(layout, ctx.runAs);
-  writeMeta(layout, {
+  const meta: DataDirMeta = {
     format: 1,
     state: 'initialising',
     createdAt: new Date().toISOString(),
     pgMajor: binaries.major,
     adminUser,
     osUser: ctx.runAs?.name ?? null,
-  });
+  };
+  writeMeta(layout, meta);
   await preflight(ctx);
 
   ctx.progress(`initialising PostgreSQL ${binaries.version} cluster in ${layout.pgdata}`);
@@ -114,14 +116,7 @@ export async function initCluster(
     await stopPostgres(postgres, config.server.stopTimeoutSeconds);
   }
   writeFileAtomic(layout.adminPassword, `${password}\n`, 0o600);
-  writeMeta(layout, {
-    format: 1,
-    state: 'ready',
-    createdAt: new Date().toISOString(),
-    pgMajor: binaries.major,
-    adminUser,
-    osUser: ctx.runAs?.name ?? null,
-  });
+  writeMeta(layout, { ...meta, state: 'ready' }); // last: from here on the directory counts as initialised
   return {
     created: true,
     adminUser,

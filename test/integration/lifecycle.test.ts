@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isAlive } from '../../src/server/postgres-process.js';
-import { CLI, cleanEnv } from '../helpers/pgwarden-cli.js';
+import { foregroundUp } from '../helpers/foreground-up.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 
@@ -91,37 +90,18 @@ for (const { pgBin, version } of await testBinarySources()) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       it(`runs in the foreground and stops everything on ${signal}`, async (t) => {
         const server = TempServer.create(pgBin, (fn) => t.after(fn));
-        const child = spawn(
-          process.execPath,
-          [CLI, 'up', '--data-dir', server.dataDir, '--pg-bin', pgBin],
-          {
-            env: cleanEnv(),
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
+        const up = foregroundUp(
+          ['--data-dir', server.dataDir, '--pg-bin', pgBin],
+          process.cwd(),
+          (fn) => t.after(fn),
         );
-        t.after(() => {
-          if (child.exitCode === null) child.kill('SIGKILL');
-        });
-        let stdout = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          stdout += d;
-        });
-        let stderr = '';
-        child.stderr.setEncoding('utf8').on('data', (d: string) => {
-          stderr += d;
-        });
-        const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-        await waitFor(
-          () => stdout.includes('press Ctrl-C to stop') || child.exitCode !== null,
-          60_000,
-        );
-        assert.match(stdout, /ready: PostgreSQL/, stderr);
-        assert.match(stdout, /password, shown only this once/);
+        await up.ready();
+        assert.match(up.stdout(), /ready: PostgreSQL/, up.stderr());
+        assert.match(up.stdout(), /password, shown only this once/);
         const postmaster = server.postmasterPid();
         assert.ok(postmaster !== undefined && isAlive(postmaster));
-        child.kill(signal);
-        assert.equal(await exited, 0, stderr);
-        assert.match(stdout, /stopped/);
+        assert.equal(await up.stop(signal), 0, up.stderr());
+        assert.match(up.stdout(), /stopped/);
         assert.equal(isAlive(postmaster), false);
         assert.equal(existsSync(server.layout.supervisorPid), false);
       });

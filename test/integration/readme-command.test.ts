@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { isAlive } from '../../src/server/postgres-process.js';
-import { CLI, cleanEnv, runPgwarden } from '../helpers/pgwarden-cli.js';
+import { foregroundUp } from '../helpers/foreground-up.js';
+import { runPgwarden } from '../helpers/pgwarden-cli.js';
 
 /**
  * The README's first command, `npx pgwarden up`, as a new user runs it: no
@@ -18,28 +18,9 @@ it('pgwarden up with no options initialises ./.pgwarden, runs, and stops on Ctrl
     await runPgwarden(['down'], { cwd });
     rmSync(cwd, { recursive: true, force: true });
   });
-  const child = spawn(process.execPath, [CLI, 'up'], {
-    cwd,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const deadline = Date.now() + 90_000;
-  while (!stdout.includes('press Ctrl-C') && child.exitCode === null && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.match(stdout, /ready: PostgreSQL \d+/, stderr);
+  const up = foregroundUp([], cwd, (fn) => t.after(fn));
+  await up.ready();
+  assert.match(up.stdout(), /ready: PostgreSQL \d+/, up.stderr());
   assert.ok(existsSync(join(cwd, '.pgwarden', 'pgwarden.json')));
 
   const status = await runPgwarden(['status', '--json'], { cwd });
@@ -52,7 +33,6 @@ it('pgwarden up with no options initialises ./.pgwarden, runs, and stops on Ctrl
   assert.equal(parsed.state, 'running');
   assert.equal(parsed.dataDir, join(cwd, '.pgwarden'));
 
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
+  assert.equal(await up.stop('SIGINT'), 0, up.stderr());
   assert.equal(isAlive(parsed.postgres.pid), false);
 });
