@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   PGW_PARAMETER_PROTECTED:
     'The parameter is managed by pgwarden because changing it would weaken security.',
   PGW_PARAMETER_INVALID_VALUE: 'The value is not valid for the parameter.',
+  PGW_FIREWALL_RULE_INVALID: 'A firewall rule has an invalid name or address range.',
+  PGW_FIREWALL_RULE_EXISTS: 'A firewall rule of that name already exists.',
+  PGW_FIREWALL_RULE_NOT_FOUND: 'No firewall rule has that name.',
+  PGW_GATEWAY_LISTEN_FAILED: 'The gateway could not listen on its port.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

@@ -1,5 +1,8 @@
 import { type LoadedConfig, loadConfig } from '../config/load-config.js';
+import { PgwardenError } from '../errors.js';
+import { runningPostmaster } from '../server/postgres-process.js';
 import { openServerContext, type ServerContext } from '../server/server-context.js';
+import { assertInitialised } from '../server/supervisor.js';
 import type { CommandInput } from './cli-io.js';
 
 export function loadCommandConfig(input: CommandInput): LoadedConfig {
@@ -15,4 +18,20 @@ export async function serverCommandContext(
     createOsUser: options.createOsUser,
     progress: (line) => input.io.out(`pgwarden: ${line}`),
   });
+}
+
+/** A server context for commands that need PostgreSQL running (they talk to the state database). */
+export async function runningServerContext(input: CommandInput): Promise<ServerContext> {
+  const ctx = await serverCommandContext(input, { createOsUser: false });
+  assertInitialised(ctx);
+  if (runningPostmaster(ctx.layout) === undefined) {
+    throw new PgwardenError(
+      'PGW_SERVER_NOT_RUNNING',
+      `the server in ${ctx.layout.root} is not running`,
+      {
+        hint: 'start it with pgwarden up --detach',
+      },
+    );
+  }
+  return ctx;
 }

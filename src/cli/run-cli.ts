@@ -5,7 +5,9 @@ import type { CliIo, Command } from './cli-io.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
+import { firewallRuleCommand } from './commands/firewall-rule.js';
 import { initCommand } from './commands/init.js';
+import { networkCommand } from './commands/network.js';
 import { parameterCommand } from './commands/parameter.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
@@ -18,6 +20,8 @@ export const COMMANDS: readonly Command[] = [
   initCommand,
   doctorCommand,
   parameterCommand,
+  firewallRuleCommand,
+  networkCommand,
   configCommand,
 ];
 
@@ -37,6 +41,11 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 const COMMAND_FLAGS: Record<string, FlagSpec> = {
   detach: { type: 'boolean' },
   json: { type: 'boolean' },
+  name: { type: 'string' },
+  'start-ip-address': { type: 'string' },
+  'end-ip-address': { type: 'string' },
+  cidr: { type: 'string' },
+  out: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */
@@ -120,6 +129,7 @@ function helpText(): string {
     '  --admin-user NAME   administrator login created at init (PGWARDEN_ADMIN_USER)',
     '  --start-timeout S   seconds to wait for PostgreSQL to start (PGWARDEN_START_TIMEOUT)',
     '  --stop-timeout S    seconds a fast shutdown may take (PGWARDEN_STOP_TIMEOUT)',
+    '  --port N            gateway TCP port (PGWARDEN_PORT; default 5432)',
     '  --debug             show stack traces on errors',
     '  -h, --help          help;  -V, --version  version',
   ].join('\n');

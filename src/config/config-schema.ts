@@ -65,14 +65,91 @@ export const ServerConfigSchema = z.strictObject({
     .describe('How long a fast shutdown may take before pgwarden escalates to an immediate one.'),
 });
 
+const seconds = (max: number) => z.number().int().min(0).max(max);
+
+export const GatewayTlsConfigSchema = z.strictObject({
+  certFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Bring your own server certificate (PEM); with keyFile. Default: one issued by pgwarden's own CA.",
+    ),
+  keyFile: z.string().min(1).optional().describe('Private key (PEM) of certFile.'),
+  extraNames: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'More DNS names or IP addresses for the certificate pgwarden issues (besides localhost, 127.0.0.1, ::1, the host name).',
+    ),
+});
+
+export const GatewayConfigSchema = z.strictObject({
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(5432)
+    .describe('TCP port of the gateway (0: any free port).'),
+  listenAddresses: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['127.0.0.1', '::1'])
+    .describe('Addresses to listen on while public access is disabled.'),
+  maxMessageLength: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1073741823)
+    .default(1073741823)
+    .describe(
+      'Largest protocol message accepted after authentication, checked before buffering (bytes).',
+    ),
+  authenticationTimeoutSeconds: seconds(600)
+    .min(1)
+    .default(60)
+    .describe('Time a client has to authenticate.'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .max(100000)
+    .default(1000)
+    .describe('Client sessions at once, in all.'),
+  maxConnectionsPerRole: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Client sessions at once per role (0: no limit).'),
+  maxConnectionsPerAddress: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Client sessions at once per source address (0: no limit).'),
+  idleSessionTimeoutSeconds: seconds(86400 * 7)
+    .default(0)
+    .describe('Close sessions idle this long (0: never).'),
+  shutdownTimeoutSeconds: seconds(3600)
+    .default(30)
+    .describe('On SIGTERM, how long sessions may finish before they are closed.'),
+  tls: GatewayTlsConfigSchema.prefault({}),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
+  gateway: GatewayConfigSchema.prefault({}),
 });
 
 /** Configuration as written in pgwarden.yaml (every key optional). */
 export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Configuration after validation and defaults: what the program is given. */
-export type Config = Readonly<{ server: Readonly<z.output<typeof ServerConfigSchema>> }>;
+export type Config = Readonly<{
+  server: Readonly<z.output<typeof ServerConfigSchema>>;
+  gateway: Readonly<z.output<typeof GatewayConfigSchema>>;
+}>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<

@@ -30,6 +30,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'PGWARDEN_STOP_TIMEOUT',
     type: 'integer',
   },
+  { key: 'gateway.port', flag: 'port', env: 'PGWARDEN_PORT', type: 'integer' },
 ];
 
 /** Where the data directory and the config file come from (not keys of the file). */

@@ -12,7 +12,8 @@ export const SOCKET_PORT = 5432;
  *   admin-password   the administrator's generated password, mode 0600
  *   pgdata/          the PostgreSQL cluster, mode 0700, owned by the PostgreSQL OS user
  *   run/             the private unix socket directory, mode 0700, same owner
- *   log/             postgresql.log and supervisor.log
+ *   log/             postgresql.log, supervisor.log, gateway-events.jsonl
+ *   tls/             pgwarden's CA and the gateway's server certificate (keys 0600)
  */
 export interface DataDirLayout {
   readonly root: string;
@@ -26,6 +27,8 @@ export interface DataDirLayout {
   readonly logDir: string;
   readonly postgresLog: string;
   readonly supervisorLog: string;
+  readonly gatewayEvents: string;
+  readonly tlsDir: string;
 }
 
 export function dataDirLayout(root: string): DataDirLayout {
@@ -43,5 +46,7 @@ export function dataDirLayout(root: string): DataDirLayout {
     logDir,
     postgresLog: join(logDir, 'postgresql.log'),
     supervisorLog: join(logDir, 'supervisor.log'),
+    gatewayEvents: join(logDir, 'gateway-events.jsonl'),
+    tlsDir: join(root, 'tls'),
   };
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { STATE_DATABASE, withControl } from '../control/control-client.js';
 import { migrateState } from '../control/state/migrate-state.js';
 import { PgwardenError } from '../errors.js';
+import { Gateway, type ListenAddress } from '../gateway/gateway.js';
 import { assertSameMajor, inspectDataDir, writeFileAtomic } from './data-dir.js';
 import type { DataDirLayout } from './data-dir-layout.js';
 import {
@@ -22,6 +23,8 @@ export interface SupervisorRecord {
   readonly state: 'starting' | 'ready' | 'stopping';
   readonly postgresPid: number | null;
   readonly startedAt: string;
+  /** Where the gateway listens, once it does. */
+  readonly gateway?: { readonly listening: readonly ListenAddress[] };
 }
 
 export function readSupervisor(layout: DataDirLayout): SupervisorRecord | undefined {
@@ -61,8 +64,8 @@ export function assertInitialised(ctx: ServerContext): void {
 }
 
 export interface SuperviseHooks {
-  /** Called once PostgreSQL accepts connections and the state schema is current. */
-  readonly onReady?: (postgresPid: number) => void;
+  /** Called once PostgreSQL accepts connections, the state schema is current and the gateway listens. */
+  readonly onReady?: (postgresPid: number, listening: readonly ListenAddress[]) => void;
 }
 
 /**
@@ -75,12 +78,17 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
   const { layout, config } = ctx;
   assertInitialised(ctx);
   const startedAt = new Date().toISOString();
-  const record = (state: SupervisorRecord['state'], postgresPid: number | null): void =>
-    writeFileAtomic(
-      layout.supervisorPid,
-      `${JSON.stringify({ pid: process.pid, state, postgresPid, startedAt })}\n`,
-      0o600,
-    );
+  let gateway: Gateway | undefined;
+  const record = (state: SupervisorRecord['state'], postgresPid: number | null): void => {
+    const entry: SupervisorRecord = {
+      pid: process.pid,
+      state,
+      postgresPid,
+      startedAt,
+      ...(gateway === undefined ? {} : { gateway: { listening: gateway.listening() } }),
+    };
+    writeFileAtomic(layout.supervisorPid, `${JSON.stringify(entry)}\n`, 0o600);
+  };
 
   let stopRequested!: () => void;
   const stopSignal = new Promise<'stop'>((resolveStop) => {
@@ -90,6 +98,9 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
   let postgres: PostgresHandle | undefined;
   const onHup = (): void => {
     if (postgres !== undefined) process.kill(postgres.pid, 'SIGHUP');
+    void gateway
+      ?.reload()
+      .catch((error: unknown) => ctx.progress(`reload failed: ${(error as Error).message}`));
   };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
@@ -113,8 +124,11 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       });
     }
     await withControl(layout.socketDir, STATE_DATABASE, (client) => migrateState(client));
+    gateway = await Gateway.start(layout, config.gateway, (warning) =>
+      ctx.progress(`warning: ${warning}`),
+    );
     record('ready', postgres.pid);
-    hooks.onReady?.(postgres.pid);
+    hooks.onReady?.(postgres.pid, gateway.listening());
 
     const outcome = await Promise.race([stopSignal, postgres.exited.then(() => 'exited' as const)]);
     if (outcome === 'exited') {
@@ -128,9 +142,14 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       );
     }
     record('stopping', postgres.pid);
+    ctx.progress(
+      `stopping the gateway (sessions have ${config.gateway.shutdownTimeoutSeconds} s to finish)`,
+    );
+    await gateway.stop(config.gateway.shutdownTimeoutSeconds);
     ctx.progress('stopping PostgreSQL (fast shutdown)');
     await stopPostgres(postgres, config.server.stopTimeoutSeconds);
   } catch (error) {
+    await gateway?.stop(0).catch(() => undefined);
     if (postgres !== undefined && isAlive(postgres.pid)) {
       await stopPostgres(postgres, config.server.stopTimeoutSeconds).catch(() => undefined);
     }

@@ -117,14 +117,25 @@ for (const { pgBin, version } of await testBinarySources()) {
     it('lists as JSON only names on the allow-list, each that exists on this server', async () => {
       const list = await server.cli(['parameter', 'list', '--json']);
       assertOk(list);
-      const rows = JSON.parse(list.stdout) as {
-        name: string;
-        setting: string;
-        unit: string | null;
-        value: string;
-        category: string;
-        pending_restart: boolean;
-      }[];
+      const { server: rows, gateway } = JSON.parse(list.stdout) as {
+        server: {
+          name: string;
+          setting: string;
+          unit: string | null;
+          value: string;
+          category: string;
+          pending_restart: boolean;
+        }[];
+        gateway: { name: string; value: string; category: string }[];
+      };
+      assert.deepEqual(
+        gateway.map((row) => [row.name, row.value]),
+        [
+          ['require_secure_transport', 'on'],
+          ['ssl_min_protocol_version', 'TLSv1.3'],
+          ['ssl_max_protocol_version', ''],
+        ],
+      );
       assert.ok(Array.isArray(rows) && rows.length > 0);
       for (const row of rows) {
         assert.ok(Object.hasOwn(ALLOWED_PARAMETERS, row.name), `${row.name} is allow-listed`);
@@ -252,8 +263,10 @@ for (const { pgBin, version } of await testBinarySources()) {
       }[] = [
         { args: ['listen_addresses', '*'], code: 'PGW_PARAMETER_PROTECTED', message: /network/ },
         { args: ['password_encryption', 'md5'], code: 'PGW_PARAMETER_PROTECTED', message: /md5/i },
-        { args: ['ssl_min_protocol_version', 'TLSv1'], code: 'PGW_PARAMETER_PROTECTED' },
-        { args: ['SSL_MIN_PROTOCOL_VERSION', 'TLSv1'], code: 'PGW_PARAMETER_PROTECTED' },
+        // The gateway's TLS floor: TLS 1.0/1.1 are not offered at all (RFC 8996).
+        { args: ['ssl_min_protocol_version', 'TLSv1'], code: 'PGW_PARAMETER_INVALID_VALUE', message: /TLSv1\.2, TLSv1\.3/ },
+        { args: ['SSL_MIN_PROTOCOL_VERSION', 'TLSv1.1'], code: 'PGW_PARAMETER_INVALID_VALUE' },
+        { args: ['ssl_ciphers', 'NULL'], code: 'PGW_PARAMETER_PROTECTED' },
         {
           args: ['shared_preload_libraries', 'evil_lib'],
           code: 'PGW_PARAMETER_PROTECTED',

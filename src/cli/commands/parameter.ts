@@ -1,4 +1,10 @@
 import { userInfo } from 'node:os';
+import { STATE_DATABASE, withControl } from '../../control/control-client.js';
+import {
+  isGatewayParameter,
+  listGatewayParameters,
+  setGatewayParameter,
+} from '../../control/gateway-settings/gateway-settings.js';
 import {
   listParameters,
   resetParameter,
@@ -6,11 +12,8 @@ import {
   showParameter,
 } from '../../control/parameters/parameter-service.js';
 import { PgwardenError } from '../../errors.js';
-import { runningPostmaster } from '../../server/postgres-process.js';
-import type { ServerContext } from '../../server/server-context.js';
-import { assertInitialised } from '../../server/supervisor.js';
-import type { Command, CommandInput } from '../cli-io.js';
-import { serverCommandContext } from '../command-context.js';
+import type { Command } from '../cli-io.js';
+import { runningServerContext } from '../command-context.js';
 
 const USAGE = 'pgwarden parameter list [--json] | show NAME [--json] | set NAME VALUE | reset NAME';
 
@@ -34,23 +37,51 @@ export const parameterCommand: Command = {
         },
       );
     }
-    const ctx = await runningServer(input);
+    const ctx = await runningServerContext(input);
     const socketDir = ctx.layout.socketDir;
     const json = input.flags.json === true;
     const { io } = input;
+    const gateway = () => withControl(socketDir, STATE_DATABASE, listGatewayParameters);
     if (sub === 'list') {
       const rows = await listParameters(socketDir);
+      const gatewayRows = await gateway();
       if (json) {
-        io.out(JSON.stringify(rows, null, 2));
+        io.out(JSON.stringify({ server: rows, gateway: gatewayRows }, null, 2));
         return 0;
       }
-      const width = Math.max(...rows.map((r) => r.name.length));
+      const width = Math.max(
+        ...rows.map((r) => r.name.length),
+        ...gatewayRows.map((r) => r.name.length),
+      );
       for (const r of rows) {
         const pending = r.pending_restart ? '  (restart required)' : '';
         io.out(
           `${r.name.padEnd(width)}  ${`${r.setting}${r.unit === null ? '' : ` ${r.unit}`}`.padEnd(16)}  ${r.category}${pending}`,
         );
       }
+      for (const r of gatewayRows)
+        io.out(`${r.name.padEnd(width)}  ${(r.value === '' ? "''" : r.value).padEnd(16)}  gateway`);
+      return 0;
+    }
+    if (name !== undefined && isGatewayParameter(name)) {
+      if (sub === 'show') {
+        const row = (await gateway()).find((r) => r.name === name.toLowerCase());
+        if (json) io.out(JSON.stringify(row, null, 2));
+        else
+          for (const [key, v] of Object.entries(row ?? {}))
+            io.out(`${key.padEnd(16)} ${formatValue(v)}`);
+        return 0;
+      }
+      const change = await withControl(socketDir, STATE_DATABASE, (client) =>
+        setGatewayParameter(
+          client,
+          name,
+          sub === 'set' ? (value as string) : null,
+          userInfo().username,
+        ),
+      );
+      io.out(`${change.name}: ${change.oldValue || "''"} -> ${change.newValue || "''"}`);
+      io.out('applied: running gateways use it for new connections within a second');
       return 0;
     }
     if (sub === 'show') {
@@ -76,21 +107,6 @@ export const parameterCommand: Command = {
     return 0;
   },
 };
-
-async function runningServer(input: CommandInput): Promise<ServerContext> {
-  const ctx = await serverCommandContext(input, { createOsUser: false });
-  assertInitialised(ctx);
-  if (runningPostmaster(ctx.layout) === undefined) {
-    throw new PgwardenError(
-      'PGW_SERVER_NOT_RUNNING',
-      `the server in ${ctx.layout.root} is not running`,
-      {
-        hint: 'start it with pgwarden up --detach',
-      },
-    );
-  }
-  return ctx;
-}
 
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '-';

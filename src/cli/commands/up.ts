@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgwardenError } from '../../errors.js';
+import type { ListenAddress } from '../../gateway/gateway.js';
 import { initCluster } from '../../server/cluster-init.js';
 import { logTail } from '../../server/postgres-process.js';
 import type { ServerContext } from '../../server/server-context.js';
@@ -32,8 +33,8 @@ export const upCommand: Command = {
     if (init.created) reportInit(init, ctx.layout.root, input.io);
     if (input.flags.detach === true) return detach(ctx, input);
     await supervise(ctx, {
-      onReady: (pid) => {
-        reportReady(ctx, pid, input.io);
+      onReady: (pid, listening) => {
+        reportReady(ctx, pid, listening, input.io);
         input.io.out('pgwarden: press Ctrl-C to stop');
       },
     });
@@ -42,10 +43,19 @@ export const upCommand: Command = {
   },
 };
 
-function reportReady(ctx: ServerContext, postgresPid: number, io: CliIo): void {
+function reportReady(
+  ctx: ServerContext,
+  postgresPid: number,
+  listening: readonly ListenAddress[],
+  io: CliIo,
+): void {
   io.out(
-    `pgwarden: ready: PostgreSQL ${ctx.binaries.version} (pid ${postgresPid}) on ${ctx.layout.socketPath}`,
+    `pgwarden: PostgreSQL ${ctx.binaries.version} (pid ${postgresPid}) on its private socket ${ctx.layout.socketPath}`,
   );
+  const where = listening.map((l) =>
+    l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`,
+  );
+  io.out(`pgwarden: ready: the gateway listens on ${where.join(', ')} (TLS required)`);
 }
 
 /**
@@ -83,7 +93,7 @@ async function detach(ctx: ServerContext, input: CommandInput): Promise<number> 
       record.state === 'ready' &&
       record.postgresPid !== null
     ) {
-      reportReady(ctx, record.postgresPid, input.io);
+      reportReady(ctx, record.postgresPid, record.gateway?.listening ?? [], input.io);
       input.io.out(
         `pgwarden: running in the background (supervisor pid ${child.pid}); stop it with pgwarden down`,
       );

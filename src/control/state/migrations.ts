@@ -25,4 +25,30 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'gateway-firewall-and-settings',
+    sql: `
+      CREATE TABLE pgwarden.firewall_rules (
+        name        text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$'),
+        start_ip    inet        NOT NULL CHECK (masklen(start_ip) = CASE family(start_ip) WHEN 4 THEN 32 ELSE 128 END),
+        end_ip      inet        NOT NULL CHECK (masklen(end_ip) = CASE family(end_ip) WHEN 4 THEN 32 ELSE 128 END),
+        hit_count   bigint      NOT NULL DEFAULT 0,
+        last_hit_at timestamptz,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        CHECK (family(start_ip) = family(end_ip) AND start_ip <= end_ip)
+      );
+      -- Local use works out of the box: exactly the two loopback addresses.
+      INSERT INTO pgwarden.firewall_rules (name, start_ip, end_ip) VALUES
+        ('AllowLocalhostIPv4', '127.0.0.1', '127.0.0.1'),
+        ('AllowLocalhostIPv6', '::1', '::1');
+      CREATE TABLE pgwarden.gateway_settings (
+        name       text        PRIMARY KEY,
+        value      text        NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        updated_by text        NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config/config-schema.js';
+import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
+import { PgwardenError } from '../errors.js';
+import { writeFileAtomic } from '../server/data-dir.js';
+import type { DataDirLayout } from '../server/data-dir-layout.js';
+import type { GatewayContext } from './gateway-context.js';
+import { GatewayState } from './gateway-state.js';
+import { RoleDirectory } from './role-directory.js';
+import { JsonLinesEventSink } from './security-events.js';
+import { ClientSession } from './session/client-session.js';
+import { SessionRegistry } from './session-registry.js';
+import { TlsContext } from './tls-context.js';
+
+export interface ListenAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+const PUBLIC_ADDRESSES = ['0.0.0.0', '::'];
+
+/**
+ * The PostgreSQL wire-protocol gateway: the only way into the managed
+ * server. Listens on loopback (or every interface with public access on),
+ * and hands each accepted connection to a ClientSession.
+ */
+export class Gateway {
+  private servers: net.Server[] = [];
+  private readonly sessions = new Set<ClientSession>();
+  private boundPublic: boolean | undefined;
+  private port: number;
+  private accepting = true;
+  private rebinding: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly context: GatewayContext,
+    private readonly onWarning: (message: string) => void,
+  ) {
+    this.port = context.config.port;
+  }
+
+  static async start(
+    layout: DataDirLayout,
+    config: Config['gateway'],
+    onWarning: (message: string) => void,
+  ): Promise<Gateway> {
+    const directory = new RoleDirectory(layout.socketDir);
+    const tls = await TlsContext.create(layout, config.tls);
+    let gateway: Gateway | undefined;
+    const state = new GatewayState(layout.socketDir, directory, (settings) => {
+      tls.applySettings(settings);
+      gateway?.applySettings(settings);
+    });
+    const context: GatewayContext = {
+      config,
+      state,
+      registry: new SessionRegistry(config),
+      directory,
+      tls,
+      events: new JsonLinesEventSink(layout.gatewayEvents),
+      backend: { socketPath: layout.socketPath },
+      mockSecret: mockSecret(layout),
+    };
+    gateway = new Gateway(context, onWarning);
+    await state.start();
+    tls.watch(onWarning);
+    await gateway.bind(state.settings.publicNetworkAccess);
+    return gateway;
+  }
+
+  /** Where the gateway listens now. */
+  listening(): ListenAddress[] {
+    return this.servers.flatMap((server) => {
+      const address = server.address();
+      return address !== null && typeof address === 'object'
+        ? [{ address: address.address, port: address.port }]
+        : [];
+    });
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  get tlsInfo(): TlsContext['info'] {
+    return this.context.tls.info;
+  }
+
+  /** Reloads rules and settings now (SIGHUP); changes also arrive by LISTEN/NOTIFY. */
+  reload(): Promise<void> {
+    return this.context.state.reload();
+  }
+
+  /**
+   * Stops accepting, lets sessions finish for up to `timeoutSeconds`, then
+   * ends the rest with FATAL 57P01, as PostgreSQL's smart-then-fast shutdown.
+   */
+  async stop(timeoutSeconds: number): Promise<void> {
+    this.accepting = false;
+    await this.rebinding;
+    await Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+    this.servers = [];
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await sleep(50);
+    for (const session of this.sessions) session.terminate();
+    const grace = Date.now() + 2000;
+    while (this.sessions.size > 0 && Date.now() < grace) await sleep(25);
+    await this.context.state.stop();
+    this.context.tls.stop();
+    await (this.context.events as JsonLinesEventSink).flush();
+    await this.context.directory.end().catch(() => undefined);
+  }
+
+  private applySettings(settings: GatewaySettings): void {
+    if (
+      this.boundPublic === undefined ||
+      settings.publicNetworkAccess === this.boundPublic ||
+      !this.accepting
+    )
+      return;
+    this.rebinding = this.rebinding
+      .then(() => this.rebind(settings.publicNetworkAccess))
+      .catch((error: unknown) =>
+        this.onWarning(`could not change listeners: ${(error as Error).message}`),
+      );
+  }
+
+  private async rebind(publicAccess: boolean): Promise<void> {
+    const old = this.servers;
+    this.servers = [];
+    // Established sessions survive; only the listening sockets change.
+    await Promise.all(
+      old.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+    await this.bind(publicAccess);
+  }
+
+  private async bind(publicAccess: boolean): Promise<void> {
+    const addresses = publicAccess ? PUBLIC_ADDRESSES : this.context.config.listenAddresses;
+    const errors: string[] = [];
+    for (const address of addresses) {
+      try {
+        const server = await this.listen(address, this.port);
+        if (this.port === 0) this.port = (server.address() as net.AddressInfo).port; // one port for every address
+        this.servers.push(server);
+      } catch (error) {
+        errors.push(`${address}: ${(error as Error).message}`);
+      }
+    }
+    this.boundPublic = publicAccess;
+    if (this.servers.length === 0) {
+      throw new PgwardenError(
+        'PGW_GATEWAY_LISTEN_FAILED',
+        `the gateway could not listen on port ${this.port} (${errors.join('; ')})`,
+        {
+          hint: 'choose another port with --port or gateway.port, or stop what is using it',
+        },
+      );
+    }
+    for (const error of errors) this.onWarning(`not listening on ${error}`);
+  }
+
+  private listen(address: string, port: number): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+        this.accept(socket),
+      );
+      server.once('error', reject);
+      server.listen(
+        { host: address, port, ipv6Only: address.includes(':'), exclusive: true },
+        () => {
+          server.off('error', reject);
+          server.on('error', (error) => this.onWarning(`listener ${address}: ${error.message}`));
+          resolve(server);
+        },
+      );
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    const session = new ClientSession(socket, this.context);
+    this.sessions.add(session);
+    socket.once('close', () => this.sessions.delete(session));
+    socket.resume();
+    void session.run();
+  }
+}
+
+/** A per-data-directory secret for mock SCRAM challenges, so an unknown role's salt stays the same across restarts. */
+function mockSecret(layout: DataDirLayout): Buffer {
+  mkdirSync(layout.tlsDir, { recursive: true, mode: 0o700 });
+  const file = `${layout.tlsDir}/mock-secret`;
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  const secret = randomBytes(32);
+  writeFileAtomic(file, `${secret.toString('base64')}\n`, 0o600);
+  return secret;
+}

@@ -1,0 +1,155 @@
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fatal } from '../../protocol/backend/error-response.js';
+import { FramingError } from '../../protocol/framing-error.js';
+import { TERMINATE } from '../../protocol/frontend/terminate.js';
+import { SQLSTATE } from '../../protocol/sqlstate.js';
+import { MessageScanner } from './message-scanner.js';
+
+export type RelayEnd =
+  | 'client-closed'
+  | 'backend-closed'
+  | 'protocol-violation'
+  | 'message-too-large'
+  | 'idle-timeout'
+  | 'shutdown'
+  | 'error';
+
+export interface RelayOptions {
+  readonly maxMessageLength: number;
+  /** Close a session idle (outside a transaction) this long; 0 disables. */
+  readonly idleTimeoutMs: number;
+  readonly onEnd: (reason: RelayEnd, detail?: string) => void;
+}
+
+const ERROR_RESPONSE = 0x45;
+const READY_IDLE = 0x49; // 'I'
+
+/**
+ * Passes bytes both ways after authentication: every chunk is forwarded as
+ * it arrived (no copies, no reassembly), with backpressure in both
+ * directions; message scanners only follow the boundaries, to enforce the
+ * message size limit, to know when the session is idle, and to know when a
+ * FATAL of the gateway's own may be inserted without cutting a message.
+ */
+export class Relay {
+  private readonly fromClient: MessageScanner;
+  private readonly fromBackend = new MessageScanner(0x7fffffff);
+  private ended = false;
+  private lastActivity = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly backend: net.Socket,
+    private readonly options: RelayOptions,
+  ) {
+    this.fromClient = new MessageScanner(options.maxMessageLength);
+  }
+
+  /** Starts relaying; `toBackend`/`toClient` are bytes already read during startup. */
+  start(toBackend: readonly Buffer[], toClient: Buffer): void {
+    const { client, backend } = this;
+    client.on('data', (chunk: Buffer) => {
+      try {
+        this.fromClient.scan(chunk);
+      } catch (error) {
+        this.refuse(error);
+        return;
+      }
+      this.lastActivity = Date.now();
+      if (!backend.write(chunk)) client.pause();
+    });
+    backend.on('data', (chunk: Buffer) => {
+      try {
+        this.fromBackend.scan(chunk);
+      } catch {
+        this.end('error', 'backend sent a malformed message');
+        return;
+      }
+      this.lastActivity = Date.now();
+      if (!client.write(chunk)) backend.pause();
+    });
+    backend.on('drain', () => client.resume());
+    client.on('drain', () => backend.resume());
+    client.on('end', () => this.end('client-closed'));
+    client.on('close', () => this.end('client-closed'));
+    client.on('error', (error: Error) => this.end('error', `client: ${error.message}`));
+    backend.on('close', () => this.backendGone());
+    backend.on('error', (error: Error) => this.end('error', `backend: ${error.message}`));
+
+    // Bytes read before the relay began go through the same path as the rest.
+    for (const chunk of toBackend) client.emit('data', chunk);
+    if (toClient.length > 0) backend.emit('data', toClient);
+    backend.resume();
+    client.resume();
+    if (this.options.idleTimeoutMs > 0) {
+      const period = Math.min(1000, this.options.idleTimeoutMs);
+      this.idleTimer = setInterval(() => this.checkIdle(), period);
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Ends the session on the gateway's initiative (shutdown). */
+  terminate(reason: 'shutdown'): void {
+    this.closeWith(SQLSTATE.ADMIN_SHUTDOWN, 'terminating connection due to administrator command');
+    this.end(reason);
+  }
+
+  private checkIdle(): void {
+    const idle =
+      this.fromBackend.transactionStatus === READY_IDLE &&
+      this.fromBackend.atBoundary &&
+      this.fromClient.atBoundary;
+    if (idle && Date.now() - this.lastActivity >= this.options.idleTimeoutMs) {
+      this.closeWith(
+        SQLSTATE.IDLE_SESSION_TIMEOUT,
+        'terminating connection due to idle-session timeout',
+      );
+      this.end('idle-timeout');
+    }
+  }
+
+  private refuse(error: unknown): void {
+    const framing = error instanceof FramingError ? error : undefined;
+    const code = framing?.sqlState ?? SQLSTATE.PROTOCOL_VIOLATION;
+    const message =
+      framing?.kind === 'too-large'
+        ? `message of ${framing.declaredLength} bytes exceeds the gateway limit of ${this.options.maxMessageLength} bytes`
+        : `invalid message from the client: ${(error as Error).message}`;
+    this.closeWith(code, message);
+    this.end(framing?.kind === 'too-large' ? 'message-too-large' : 'protocol-violation', message);
+  }
+
+  /** The backend went away: tell the client why, unless the backend already did. */
+  private backendGone(): void {
+    if (this.ended) return;
+    if (this.fromBackend.lastType !== ERROR_RESPONSE) {
+      this.closeWith(SQLSTATE.ADMIN_SHUTDOWN, 'the server closed the connection unexpectedly');
+    }
+    this.end('backend-closed');
+  }
+
+  /** Sends a FATAL to the client if that cannot cut one of the backend's messages in two. */
+  private closeWith(code: (typeof SQLSTATE)[keyof typeof SQLSTATE], message: string): void {
+    if (this.ended || !this.fromBackend.atBoundary || this.client.destroyed) return;
+    this.client.write(fatal(code, message));
+  }
+
+  private end(reason: RelayEnd, detail?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
+    // A backend that is between messages gets a polite Terminate; otherwise it is cut off.
+    if (!this.backend.destroyed) {
+      if (this.fromClient.atBoundary && reason !== 'backend-closed') this.backend.end(TERMINATE);
+      else this.backend.destroy();
+    }
+    if (!this.client.destroyed) this.client.end();
+    setTimeout(() => {
+      this.client.destroy();
+      this.backend.destroy();
+    }, 5000).unref();
+    this.options.onEnd(reason, detail);
+  }
+}

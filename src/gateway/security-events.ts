@@ -1,0 +1,66 @@
+import { appendFile } from 'node:fs/promises';
+
+/**
+ * Security events of the gateway, each with a stable numeric code grouped by
+ * range, so a SIEM can rely on them (1xxx network, 2xxx TLS, 3xxx
+ * authentication, 4xxx sessions and limits). Events never carry a password,
+ * token, key, SCRAM proof or verifier.
+ */
+export const SECURITY_EVENTS = {
+  'firewall.denied': 1001,
+  'firewall.allowed': 1002,
+  'tls.required': 2001,
+  'tls.handshake-failed': 2002,
+  'tls.alpn-missing': 2003,
+  'auth.succeeded': 3001,
+  'auth.failed': 3002,
+  'auth.internal-role': 3003,
+  'auth.no-scram-secret': 3004,
+  'auth.timeout': 3005,
+  'auth.backend-refused': 3006,
+  'session.limit': 4001,
+  'session.protocol-violation': 4002,
+  'session.message-too-large': 4003,
+  'session.idle-timeout': 4004,
+  'session.ended': 4005,
+  'cancel.forwarded': 4101,
+  'cancel.unknown-key': 4102,
+} as const;
+
+export type SecurityEventName = keyof typeof SECURITY_EVENTS;
+
+export interface SecurityEvent {
+  readonly event: SecurityEventName;
+  readonly address: string;
+  readonly user?: string | undefined;
+  readonly database?: string | undefined;
+  readonly applicationName?: string | undefined;
+  readonly detail?: string | undefined;
+  readonly rule?: string | undefined;
+}
+
+export interface SecurityEventSink {
+  record(event: SecurityEvent): void;
+}
+
+/**
+ * Appends events as JSON lines. Writes are chained so lines never interleave,
+ * and a failing disk never takes a session down with it.
+ */
+export class JsonLinesEventSink implements SecurityEventSink {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string) {}
+
+  record(event: SecurityEvent): void {
+    const line = `${JSON.stringify({ time: new Date().toISOString(), code: SECURITY_EVENTS[event.event], ...event })}\n`;
+    this.tail = this.tail
+      .then(() => appendFile(this.file, line, { mode: 0o600 }))
+      .catch(() => undefined);
+  }
+
+  /** Resolves when every recorded event is on disk (for shutdown and tests). */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+}

@@ -1,0 +1,459 @@
+import type net from 'node:net';
+import type tls from 'node:tls';
+import {
+  AUTHENTICATION_OK,
+  serializeAuthenticationSasl,
+  serializeAuthenticationSaslContinue,
+  serializeAuthenticationSaslFinal,
+} from '../../protocol/backend/authentication.js';
+import { serializeBackendKeyData } from '../../protocol/backend/backend-key-data.js';
+import { fatal } from '../../protocol/backend/error-response.js';
+import { serializeNegotiateProtocolVersion } from '../../protocol/backend/negotiate-protocol-version.js';
+import type { Frame } from '../../protocol/framer.js';
+import { FramingError } from '../../protocol/framing-error.js';
+import { parseSaslInitialResponse } from '../../protocol/frontend/sasl-initial-response.js';
+import { parseSaslResponse } from '../../protocol/frontend/sasl-response.js';
+import {
+  parseStartupPacket,
+  type StartupMessage,
+  serializeCancelRequest,
+} from '../../protocol/frontend/startup-packet.js';
+import { MalformedMessageError } from '../../protocol/malformed-message-error.js';
+import { FrontendMessageType } from '../../protocol/message-types.js';
+import { SQLSTATE, type SqlState } from '../../protocol/sqlstate.js';
+import { ScramError } from '../auth/scram-error.js';
+import { ScramServerSession } from '../auth/scram-server.js';
+import {
+  mockScramVerifier,
+  parseScramVerifier,
+  type ScramVerifier,
+} from '../auth/scram-verifier.js';
+import { connectBackend, forwardCancel } from '../backend/backend-connector.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { Relay, type RelayEnd } from '../relay/relay.js';
+import type { SecurityEventName } from '../security-events.js';
+import type { SessionEntry } from '../session-registry.js';
+import { ConnectionClosedError, PacketReader } from './packet-reader.js';
+import { upgradeToTls } from './tls-upgrade.js';
+
+const SSL_ACCEPT = Buffer.from('S');
+const SSL_OR_GSS_REFUSE = Buffer.from('N');
+const BACKEND_LOGIN_TIMEOUT_MS = 30_000;
+
+/** A refusal: what the client is told (vague for authentication) and what the event log keeps (precise). */
+class Refusal extends Error {
+  constructor(
+    readonly code: SqlState,
+    message: string,
+    readonly event: SecurityEventName,
+    readonly detail?: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One client connection, in the order DESIGN.md gives: firewall → TLS →
+ * startup → authentication → backend connection → relay. Every refusal is
+ * an ErrorResponse with the right SQLSTATE, then a closed connection, and a
+ * security event.
+ */
+export class ClientSession {
+  private stream: net.Socket | tls.TLSSocket;
+  private tlsSocket: tls.TLSSocket | undefined;
+  private readonly address: string;
+  private user: string | undefined;
+  private database: string | undefined;
+  private applicationName: string | undefined;
+  private entry: SessionEntry | undefined;
+  private relay: Relay | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly gateway: GatewayContext,
+  ) {
+    this.stream = socket;
+    this.address = gateway.state.firewall.check(socket.remoteAddress).address;
+    socket.on('error', () => undefined); // reported through the reader or relay
+  }
+
+  async run(): Promise<void> {
+    try {
+      await this.admit();
+    } catch (error) {
+      this.handleFailure(error);
+    }
+  }
+
+  /** Ends the session on shutdown: during relay through it, before that at once. */
+  terminate(): void {
+    if (this.relay !== undefined) this.relay.terminate('shutdown');
+    else
+      this.refuseNow(
+        SQLSTATE.ADMIN_SHUTDOWN,
+        'terminating connection due to administrator command',
+      );
+  }
+
+  private async admit(): Promise<void> {
+    const { state, registry, events } = this.gateway;
+    // Firewall: decided on accept, before a byte is read.
+    const decision = state.firewall.check(this.socket.remoteAddress);
+    if (!decision.allowed) {
+      throw new Refusal(
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        `no firewall rule allows host "${decision.address}"`,
+        'firewall.denied',
+      );
+    }
+    state.recordHit(decision.rule);
+    const entry = registry.open(this.address, () => this.terminate());
+    if (entry === 'max-connections')
+      throw new Refusal(
+        SQLSTATE.TOO_MANY_CONNECTIONS,
+        'sorry, too many clients already',
+        'session.limit',
+      );
+    if (entry === 'per-address') {
+      throw new Refusal(
+        SQLSTATE.TOO_MANY_CONNECTIONS,
+        `too many connections from host "${this.address}"`,
+        'session.limit',
+      );
+    }
+    this.entry = entry;
+    const timeoutMs = this.gateway.config.authenticationTimeoutSeconds * 1000;
+    this.authTimer = setTimeout(() => {
+      events.record({ event: 'auth.timeout', address: this.address, user: this.user });
+      this.refuseNow(SQLSTATE.QUERY_CANCELED, 'canceling authentication due to timeout');
+    }, timeoutMs);
+    this.authTimer.unref();
+
+    const { reader, startup } = await this.negotiate();
+    if (this.tlsSocket === undefined && state.settings.requireSecureTransport) {
+      throw new Refusal(
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        'SSL connection is required; connect with sslmode=require or verify-full',
+        'tls.required',
+        undefined,
+        'the server has require_secure_transport on',
+      );
+    }
+    await this.authenticateAndConnect(reader, startup);
+  }
+
+  /** SSLRequest / GSSENCRequest / direct TLS / CancelRequest, up to the StartupMessage. */
+  private async negotiate(): Promise<{ reader: PacketReader; startup: StartupMessage }> {
+    let reader = new PacketReader(this.socket, { detectDirectTls: true });
+    for (;;) {
+      const frame = await reader.next();
+      if (reader.directTls !== undefined) {
+        reader = await this.startTls(reader.directTls);
+        continue;
+      }
+      const packet = parseStartupPacket(frame.body);
+      switch (packet.kind) {
+        case 'ssl-request':
+          if (this.tlsSocket !== undefined) throw violation('SSLRequest received over TLS');
+          if (reader.hasBuffered()) throw violation('received unencrypted data after SSL request');
+          reader.detach();
+          this.socket.write(SSL_ACCEPT);
+          reader = await this.startTls(undefined);
+          break;
+        case 'gssenc-request':
+          if (reader.hasBuffered())
+            throw violation('received unencrypted data after GSSAPI encryption request');
+          this.stream.write(SSL_OR_GSS_REFUSE);
+          break;
+        case 'cancel-request':
+          this.cancel(packet.processId, packet.secretKey);
+          throw new ConnectionClosedError('cancel request handled');
+        case 'startup':
+          reader.setTyped();
+          return { reader, startup: packet };
+      }
+    }
+  }
+
+  private async startTls(direct: Buffer | undefined): Promise<PacketReader> {
+    const upgraded = await upgradeToTls(this.socket, this.gateway.tls.secureContext, { direct });
+    if (!upgraded.ok) {
+      this.gateway.events.record({
+        event: direct === undefined ? 'tls.handshake-failed' : 'tls.alpn-missing',
+        address: this.address,
+        detail: upgraded.reason,
+      });
+      if (upgraded.reason.includes('ALPN'))
+        throw violation(
+          'received direct SSL connection request without ALPN protocol negotiation extension',
+        );
+      throw new ConnectionClosedError(upgraded.reason);
+    }
+    this.tlsSocket = upgraded.socket;
+    this.stream = upgraded.socket;
+    this.stream.on('error', () => undefined);
+    return new PacketReader(upgraded.socket);
+  }
+
+  private async authenticateAndConnect(
+    reader: PacketReader,
+    startup: StartupMessage,
+  ): Promise<void> {
+    const { events, registry, directory } = this.gateway;
+    const parameters = new Map(startup.parameters);
+    const protocolOptions = [...parameters.keys()].filter((name) => name.startsWith('_pq_.'));
+    for (const option of protocolOptions) parameters.delete(option);
+    // The gateway speaks protocol 3.0; newer minors and _pq_ options are declined (docs 55.2.1).
+    if (startup.minor > 0 || protocolOptions.length > 0)
+      this.stream.write(serializeNegotiateProtocolVersion(0, protocolOptions));
+    const user = parameters.get('user') as string;
+    this.user = user;
+    this.database = parameters.get('database') ?? user;
+    this.applicationName = parameters.get('application_name');
+
+    const role = await directory.lookup(user);
+    if (role.kind === 'no-scram-secret') {
+      throw new Refusal(
+        SQLSTATE.INVALID_PASSWORD,
+        `password authentication failed for user "${user}"`,
+        'auth.no-scram-secret',
+        'role has an MD5 password or none; the gateway accepts SCRAM-SHA-256 only',
+        "an administrator must set this role's password again (ALTER ROLE ... PASSWORD) so it is stored as SCRAM-SHA-256",
+      );
+    }
+    const real = role.kind === 'scram' ? parseScramVerifier(role.verifier) : undefined;
+    // Unknown and internal roles go through the same exchange against a mock verifier and fail
+    // exactly like a wrong password, so nothing tells an attacker which roles exist.
+    const verifier: ScramVerifier = real ?? mockScramVerifier(user, this.gateway.mockSecret);
+    const server = new ScramServerSession({
+      verifier,
+      channelBinding:
+        this.tlsSocket === undefined
+          ? null
+          : { type: 'tls-server-end-point', data: this.gateway.tls.endPoint },
+    });
+    this.stream.write(
+      serializeAuthenticationSasl(ScramServerSession.mechanisms(this.tlsSocket !== undefined)),
+    );
+    const initial = parseSaslInitialResponse(expectPassword(await reader.next()));
+    this.stream.write(
+      serializeAuthenticationSaslContinue(
+        server.clientFirst(initial.mechanism, initial.data ?? Buffer.alloc(0)),
+      ),
+    );
+    const response = parseSaslResponse(expectPassword(await reader.next()));
+    const reasonIfNotReal = role.kind === 'internal' ? 'auth.internal-role' : 'auth.failed';
+    let result: ReturnType<ScramServerSession['clientFinal']>;
+    try {
+      result = server.clientFinal(response);
+    } catch (error) {
+      if (error instanceof ScramError && error.kind === 'rejected') {
+        throw new Refusal(
+          SQLSTATE.INVALID_PASSWORD,
+          `password authentication failed for user "${user}"`,
+          real === undefined ? reasonIfNotReal : 'auth.failed',
+          real === undefined ? `role ${role.kind}` : error.message,
+        );
+      }
+      throw error;
+    }
+    if (real === undefined) {
+      throw new Refusal(
+        SQLSTATE.INVALID_PASSWORD,
+        `password authentication failed for user "${user}"`,
+        reasonIfNotReal,
+        `role ${role.kind}`,
+      );
+    }
+    if (this.entry !== undefined && !registry.assignUser(this.entry, user)) {
+      throw new Refusal(
+        SQLSTATE.TOO_MANY_CONNECTIONS,
+        `too many connections for role "${user}"`,
+        'session.limit',
+      );
+    }
+    this.stream.write(serializeAuthenticationSaslFinal(result.serverFinal));
+
+    const login = await connectBackend(
+      this.gateway.backend,
+      parameters,
+      { clientKey: result.clientKey, serverKey: verifier.serverKey },
+      BACKEND_LOGIN_TIMEOUT_MS,
+    );
+    if (!login.ok) {
+      events.record({
+        event: 'auth.backend-refused',
+        address: this.address,
+        user,
+        database: this.database,
+        detail: login.reason,
+      });
+      if (login.errorMessage !== undefined) this.stream.end(login.errorMessage);
+      else this.refuseNow(SQLSTATE.CONNECTION_FAILURE, 'could not connect to the server');
+      this.finish();
+      return;
+    }
+    if (this.finished || this.entry === undefined) {
+      login.socket.destroy();
+      return;
+    }
+    const clientKey = registry.issueKey(this.entry, login.backendKey);
+    const ready = login.startupMessages[login.startupMessages.length - 1] as Buffer;
+    this.stream.write(
+      Buffer.concat([
+        AUTHENTICATION_OK,
+        ...login.startupMessages.slice(0, -1),
+        serializeBackendKeyData(clientKey.processId, clientKey.secretKey),
+        ready,
+      ]),
+    );
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    events.record({
+      event: 'auth.succeeded',
+      address: this.address,
+      user,
+      database: this.database,
+      applicationName: this.applicationName,
+      detail:
+        this.tlsSocket === undefined
+          ? 'plaintext'
+          : `${this.tlsSocket.getProtocol() ?? 'TLS'}${server.channelBound ? ', channel binding' : ''}`,
+    });
+
+    const pending = reader.drain().map((frame) => frame.raw);
+    if (reader.hasBuffered()) throw violation('message received before authentication completed');
+    reader.detach();
+    this.relay = new Relay(this.stream, login.socket, {
+      maxMessageLength: this.gateway.config.maxMessageLength,
+      idleTimeoutMs: this.gateway.config.idleSessionTimeoutSeconds * 1000,
+      onEnd: (reason, detail) => this.relayEnded(reason, detail),
+    });
+    this.relay.start(pending, login.leftover);
+  }
+
+  private cancel(processId: number, secretKey: Buffer): void {
+    const backendKey = this.gateway.registry.resolveCancel(processId, secretKey);
+    if (backendKey === undefined) {
+      this.gateway.events.record({ event: 'cancel.unknown-key', address: this.address });
+    } else {
+      forwardCancel(
+        this.gateway.backend,
+        serializeCancelRequest(backendKey.processId, backendKey.secretKey),
+      );
+      this.gateway.events.record({ event: 'cancel.forwarded', address: this.address });
+    }
+  }
+
+  private relayEnded(reason: RelayEnd, detail: string | undefined): void {
+    const event: SecurityEventName =
+      reason === 'message-too-large'
+        ? 'session.message-too-large'
+        : reason === 'protocol-violation'
+          ? 'session.protocol-violation'
+          : reason === 'idle-timeout'
+            ? 'session.idle-timeout'
+            : 'session.ended';
+    this.gateway.events.record({
+      event,
+      address: this.address,
+      user: this.user,
+      database: this.database,
+      detail: detail ?? reason,
+    });
+    this.finish();
+  }
+
+  private handleFailure(error: unknown): void {
+    if (error instanceof Refusal) {
+      this.gateway.events.record({
+        event: error.event,
+        address: this.address,
+        user: this.user,
+        database: this.database,
+        applicationName: this.applicationName,
+        detail: error.detail,
+      });
+      this.refuseNow(error.code, error.message, error.hint);
+    } else if (error instanceof FramingError) {
+      this.gateway.events.record({
+        event:
+          error.kind === 'too-large' ? 'session.message-too-large' : 'session.protocol-violation',
+        address: this.address,
+        user: this.user,
+        detail: error.message,
+      });
+      this.refuseNow(
+        error.sqlState,
+        error.kind === 'too-large'
+          ? 'startup message is too large'
+          : 'invalid startup packet layout',
+      );
+    } else if (
+      error instanceof MalformedMessageError ||
+      (error instanceof ScramError && error.kind === 'malformed')
+    ) {
+      this.gateway.events.record({
+        event: 'session.protocol-violation',
+        address: this.address,
+        user: this.user,
+        detail: error.message,
+      });
+      this.refuseNow(
+        SQLSTATE.PROTOCOL_VIOLATION,
+        error instanceof ScramError
+          ? 'malformed SCRAM message'
+          : `invalid message: ${error.message}`,
+      );
+    } else if (error instanceof ConnectionClosedError) {
+      this.close();
+    } else {
+      this.gateway.events.record({
+        event: 'session.protocol-violation',
+        address: this.address,
+        user: this.user,
+        detail: `internal: ${(error as Error).message}`,
+      });
+      this.refuseNow(SQLSTATE.INTERNAL_ERROR, 'internal error in the gateway');
+    }
+    this.finish();
+  }
+
+  /** Sends a FATAL and closes (only before the relay: the stream is at a message boundary). */
+  private refuseNow(code: SqlState, message: string, hint?: string): void {
+    if (!this.stream.destroyed && this.stream.writable) {
+      this.stream.end(fatal(code, message, hint === undefined ? {} : { hint }));
+    }
+    this.close();
+  }
+
+  private close(): void {
+    setTimeout(() => {
+      this.stream.destroy();
+      this.socket.destroy();
+    }, 1000).unref();
+    if (this.stream.destroyed) this.socket.destroy();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    if (this.entry !== undefined) this.gateway.registry.close(this.entry);
+  }
+}
+
+function violation(message: string): Refusal {
+  return new Refusal(SQLSTATE.PROTOCOL_VIOLATION, message, 'session.protocol-violation');
+}
+
+function expectPassword(frame: Frame): Buffer {
+  if (frame.type !== FrontendMessageType.PASSWORD_MESSAGE) {
+    throw violation(
+      `expected SASL response, got message type "${String.fromCharCode(frame.type ?? 63)}"`,
+    );
+  }
+  return frame.body;
+}

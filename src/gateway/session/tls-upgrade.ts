@@ -1,0 +1,52 @@
+import type net from 'node:net';
+import tls from 'node:tls';
+
+export type TlsUpgrade =
+  | { readonly ok: true; readonly socket: tls.TLSSocket }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Starts TLS on an accepted socket: after an SSLRequest answered 'S', or
+ * directly when the client's first bytes are a ClientHello (PostgreSQL 17
+ * `sslnegotiation=direct`, which must offer ALPN "postgresql": docs 55.2.10).
+ * The versions allowed come from the secure context (ssl_min/max_protocol_version).
+ */
+export function upgradeToTls(
+  socket: net.Socket,
+  secureContext: tls.SecureContext,
+  options: { readonly direct: Buffer | undefined },
+): Promise<TlsUpgrade> {
+  return new Promise((resolve) => {
+    if (options.direct !== undefined) socket.unshift(options.direct);
+    const secure = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      ALPNProtocols: ['postgresql'],
+      requestCert: false,
+    });
+    let settled = false;
+    const done = (result: TlsUpgrade): void => {
+      if (settled) return;
+      settled = true;
+      secure.off('secure', onSecure);
+      secure.off('error', onError);
+      secure.off('close', onClose);
+      resolve(result);
+    };
+    const onSecure = (): void => {
+      if (options.direct !== undefined && secure.alpnProtocol !== 'postgresql') {
+        done({ ok: false, reason: 'direct TLS connection without ALPN protocol "postgresql"' });
+        return;
+      }
+      done({ ok: true, socket: secure });
+    };
+    const onError = (error: Error): void =>
+      done({ ok: false, reason: `TLS handshake failed: ${error.message}` });
+    const onClose = (): void =>
+      done({ ok: false, reason: 'client closed the connection during the TLS handshake' });
+    secure.once('secure', onSecure);
+    secure.once('error', onError);
+    secure.once('close', onClose);
+    socket.resume();
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * The SQLSTATE codes pgwarden puts on the wire (PostgreSQL docs, Appendix A
+ * "PostgreSQL Error Codes"). Every refusal the gateway sends uses one of these.
+ */
+export const SQLSTATE = {
+  PROTOCOL_VIOLATION: '08P01',
+  CONNECTION_FAILURE: '08006',
+  INVALID_AUTHORIZATION_SPECIFICATION: '28000',
+  INVALID_PASSWORD: '28P01',
+  TOO_MANY_CONNECTIONS: '53300',
+  PROGRAM_LIMIT_EXCEEDED: '54000',
+  INSUFFICIENT_PRIVILEGE: '42501',
+  FEATURE_NOT_SUPPORTED: '0A000',
+  ADMIN_SHUTDOWN: '57P01',
+  CANNOT_CONNECT_NOW: '57P03',
+  IDLE_SESSION_TIMEOUT: '57P05',
+  QUERY_CANCELED: '57014',
+  INTERNAL_ERROR: 'XX000',
+} as const;
+
+export type SqlState = (typeof SQLSTATE)[keyof typeof SQLSTATE];
