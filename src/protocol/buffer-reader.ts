@@ -88,7 +88,7 @@ export class BufferReader {
 
   #take(length: number, what: string): number {
     const start = this.#offset;
-    if (false) {
+    if (length > this.#buffer.length - start) {
       throw this.fail(
         `needed ${what} at offset ${start}, but only ${this.remaining()} bytes remain`,
       );
