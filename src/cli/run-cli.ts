@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config/options.js';
 import { exitCodeFor, isPgwardenError, messageOf, PgwardenError } from '../errors.js';
 import type { CliIo, Command } from './cli-io.js';
+import { caCommand } from './commands/ca.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   parameterCommand,
   firewallRuleCommand,
   networkCommand,
+  caCommand,
   configCommand,
 ];
 

@@ -15,10 +15,11 @@ export function foregroundUp(
   args: readonly string[],
   cwd: string,
   registerCleanup: (fn: () => void) => void,
+  env: Record<string, string> = {},
 ): ForegroundUp {
   const child = spawn(process.execPath, [CLI, 'up', ...args], {
     cwd,
-    env: cleanEnv(),
+    env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   registerCleanup(() => {

@@ -37,7 +37,37 @@ export class TempServer {
 
   /** Runs a pgwarden command against this data directory and these binaries. */
   cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-    return runPgwarden([...args, '--data-dir', this.dataDir, '--pg-bin', this.pgBin], options);
+    // Port 0: the gateway takes any free port, so tests run in parallel.
+    return runPgwarden([...args, '--data-dir', this.dataDir, '--pg-bin', this.pgBin, '--port', '0'], options);
+  }
+
+  /** The gateway's TCP port (from the supervisor record). */
+  gatewayPort(): number {
+    const port = readSupervisor(this.layout)?.gateway?.listening[0]?.port;
+    if (port === undefined) throw new Error('the gateway is not listening');
+    return port;
+  }
+
+  /** pgwarden's CA certificate, for sslmode=verify-full. */
+  get caFile(): string {
+    return join(this.layout.tlsDir, 'ca.crt');
+  }
+
+  /** A libpq connection string through the gateway with verify-full TLS. */
+  conninfo(user: string, database = 'postgres', extra = ''): string {
+    return `host=localhost port=${this.gatewayPort()} user=${user} dbname=${database} sslmode=verify-full sslrootcert=${this.caFile} ${extra}`.trim();
+  }
+
+  /** node-postgres options through the gateway with verify-full TLS. */
+  gatewayClientConfig(user: string, password: string, database = 'postgres'): pg.ClientConfig {
+    return {
+      host: 'localhost',
+      port: this.gatewayPort(),
+      user,
+      password,
+      database,
+      ssl: { ca: readFileSync(this.caFile, 'utf8'), servername: 'localhost', minVersion: 'TLSv1.3' },
+    };
   }
 
   /** `pgwarden up --detach`, asserting success. */

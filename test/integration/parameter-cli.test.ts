@@ -264,7 +264,11 @@ for (const { pgBin, version } of await testBinarySources()) {
         { args: ['listen_addresses', '*'], code: 'PGW_PARAMETER_PROTECTED', message: /network/ },
         { args: ['password_encryption', 'md5'], code: 'PGW_PARAMETER_PROTECTED', message: /md5/i },
         // The gateway's TLS floor: TLS 1.0/1.1 are not offered at all (RFC 8996).
-        { args: ['ssl_min_protocol_version', 'TLSv1'], code: 'PGW_PARAMETER_INVALID_VALUE', message: /TLSv1\.2, TLSv1\.3/ },
+        {
+          args: ['ssl_min_protocol_version', 'TLSv1'],
+          code: 'PGW_PARAMETER_INVALID_VALUE',
+          message: /TLSv1\.2, TLSv1\.3/,
+        },
         { args: ['SSL_MIN_PROTOCOL_VERSION', 'TLSv1.1'], code: 'PGW_PARAMETER_INVALID_VALUE' },
         { args: ['ssl_ciphers', 'NULL'], code: 'PGW_PARAMETER_PROTECTED' },
         {

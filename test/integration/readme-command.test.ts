@@ -15,15 +15,16 @@ it('pgwarden up with no options initialises ./.pgwarden, runs, and stops on Ctrl
   const cwd = mkdtempSync('/tmp/pgw-readme-');
   chmodSync(cwd, 0o711);
   t.after(async () => {
-    await runPgwarden(['down'], { cwd });
+    await runPgwarden(['down'], { cwd, env: { PGWARDEN_PORT: '0' } });
     rmSync(cwd, { recursive: true, force: true });
   });
-  const up = foregroundUp([], cwd, (fn) => t.after(fn));
+  // No flags, as in the README; PGWARDEN_PORT=0 only keeps parallel test runs off each other's port.
+  const up = foregroundUp([], cwd, (fn) => t.after(fn), { PGWARDEN_PORT: '0' });
   await up.ready();
   assert.match(up.stdout(), /ready: PostgreSQL \d+/, up.stderr());
   assert.ok(existsSync(join(cwd, '.pgwarden', 'pgwarden.json')));
 
-  const status = await runPgwarden(['status', '--json'], { cwd });
+  const status = await runPgwarden(['status', '--json'], { cwd, env: { PGWARDEN_PORT: '0' } });
   assert.equal(status.code, 0, status.stderr);
   const parsed = JSON.parse(status.stdout) as {
     state: string;
