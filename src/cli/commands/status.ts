@@ -36,7 +36,35 @@ export const statusCommand: Command = {
         ['admin user', status.adminUser ?? '-'],
         ['config', status.configPath ?? '(defaults)'],
       ];
+      const gw = status.gateway;
+      if (gw !== null) {
+        const where = gw.listening.map((l) =>
+          l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`,
+        );
+        rows.push(
+          [
+            'gateway',
+            `${where.join(', ') || 'not listening'}${gw.publicNetworkAccess ? ' (public access enabled)' : ''}`,
+          ],
+          [
+            'tls',
+            `${gw.tls.requireSecureTransport ? 'required' : 'optional (require_secure_transport off)'}, ${gw.tls.minProtocolVersion}${gw.tls.maxProtocolVersion === null ? '+' : ` to ${gw.tls.maxProtocolVersion}`}`,
+          ],
+          [
+            'certificate',
+            gw.tls.certificate === null
+              ? '-'
+              : `${gw.tls.certificate.file} (expires ${gw.tls.certificate.notAfter}, ${gw.tls.certificate.daysLeft} days)`,
+          ],
+          ['sessions', String(gw.activeSessions)],
+          [
+            'firewall',
+            `${gw.firewallRules} rule${gw.firewallRules === 1 ? '' : 's'} (default deny)`,
+          ],
+        );
+      }
       for (const [key, value] of rows) input.io.out(`${key.padEnd(11)} ${value}`);
+      for (const warning of gw?.warnings ?? []) input.io.err(`pgwarden: warning: ${warning}`);
     }
     return status.state === 'running' || status.state === 'unsupervised' ? 0 : NOT_RUNNING_EXIT;
   },
