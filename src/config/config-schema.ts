@@ -138,17 +138,61 @@ export const GatewayConfigSchema = z.strictObject({
   tls: GatewayTlsConfigSchema.prefault({}),
 });
 
+export const BackendConfigSchema = z.strictObject({
+  host: z
+    .string()
+    .min(1)
+    .describe(
+      'Host of an external PostgreSQL the gateway sends sessions to (instead of the managed server).',
+    ),
+  port: z.number().int().min(1).max(65535).default(5432),
+  tls: z
+    .strictObject({
+      mode: z
+        .enum(['verify-full', 'require', 'disable'])
+        .default('verify-full')
+        .describe(
+          'TLS to the backend: verify-full checks its certificate and name; disable is for a private network only.',
+        ),
+      caFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('CA certificate (PEM) the backend certificate must chain to.'),
+      serverName: z.string().min(1).optional().describe('Name to verify instead of host.'),
+    })
+    .prefault({}),
+  authUser: z
+    .string()
+    .min(1)
+    .describe(
+      'Role the gateway uses to read SCRAM verifiers from the backend (a superuser, or one allowed to run authQuery).',
+    ),
+  authPasswordFile: z.string().min(1).describe("File (mode 0600) holding authUser's password."),
+  authDatabase: z.string().min(1).default('postgres'),
+  authQuery: z
+    .string()
+    .min(1)
+    .default('SELECT rolpassword, rolsuper FROM pg_authid WHERE rolname = $1')
+    .describe('Returns rolpassword and rolsuper for the role $1 (like PgBouncer auth_query).'),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
   gateway: GatewayConfigSchema.prefault({}),
+  backend: BackendConfigSchema.optional().describe(
+    "An external PostgreSQL behind the gateway. The managed server then only keeps pgwarden's state.",
+  ),
 });
 
 /** Configuration as written in pgwarden.yaml (every key optional). */
 export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Configuration after validation and defaults: what the program is given. */
+export type BackendConfig = Readonly<z.output<typeof BackendConfigSchema>>;
 export type Config = Readonly<{
   server: Readonly<z.output<typeof ServerConfigSchema>>;
   gateway: Readonly<z.output<typeof GatewayConfigSchema>>;
+  backend?: BackendConfig | undefined;
 }>;
 
 export function configJsonSchema(): Record<string, unknown> {

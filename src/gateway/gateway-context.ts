@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-schema.js';
 import type { BackendTarget } from './backend/backend-connector.js';
 import type { GatewayState } from './gateway-state.js';
-import type { RoleDirectory } from './role-directory.js';
+import type { RoleDirectory, RoleSource } from './role-directory.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { TlsContext } from './tls-context.js';
@@ -11,7 +11,10 @@ export interface GatewayContext {
   readonly config: Config['gateway'];
   readonly state: GatewayState;
   readonly registry: SessionRegistry;
+  /** The managed server's directory: state queries, and verifiers when there is no external backend. */
   readonly directory: RoleDirectory;
+  /** Where verifiers come from: the managed server, or the external backend. */
+  readonly roles: RoleSource;
   readonly tls: TlsContext;
   readonly events: SecurityEventSink;
   readonly backend: BackendTarget;

@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config/config-schema.js';
+import type { BackendConfig, Config } from '../config/config-schema.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
 import { PgwardenError } from '../errors.js';
 import { writeFileAtomic } from '../server/data-dir.js';
 import type { DataDirLayout } from '../server/data-dir-layout.js';
+import type { BackendTarget } from './backend/backend-connector.js';
+import { backendTlsOptions } from './backend/backend-tls.js';
+import { ExternalRoleSource } from './backend/external-role-source.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayState } from './gateway-state.js';
-import { RoleDirectory } from './role-directory.js';
+import { RoleDirectory, type RoleSource } from './role-directory.js';
 import { JsonLinesEventSink } from './security-events.js';
 import { ClientSession } from './session/client-session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -45,9 +48,19 @@ export class Gateway {
   static async start(
     layout: DataDirLayout,
     config: Config['gateway'],
+    backendConfig: BackendConfig | undefined,
     onWarning: (message: string) => void,
   ): Promise<Gateway> {
     const directory = new RoleDirectory(layout.socketDir);
+    const backendTls = backendConfig === undefined ? undefined : backendTlsOptions(backendConfig);
+    const backend: BackendTarget =
+      backendConfig === undefined || backendTls === undefined
+        ? { kind: 'managed', socketPath: layout.socketPath }
+        : { kind: 'external', host: backendConfig.host, port: backendConfig.port, tls: backendTls };
+    const roles: RoleSource =
+      backendConfig === undefined || backendTls === undefined
+        ? directory
+        : new ExternalRoleSource(backendConfig, backendTls);
     const tls = await TlsContext.create(layout, config.tls);
     let gateway: Gateway | undefined;
     const state = new GatewayState(layout.socketDir, directory, (settings) => {
@@ -59,9 +72,10 @@ export class Gateway {
       state,
       registry: new SessionRegistry(config),
       directory,
+      roles,
       tls,
       events: new JsonLinesEventSink(layout.gatewayEvents),
-      backend: { socketPath: layout.socketPath },
+      backend,
       mockSecret: mockSecret(layout),
     };
     gateway = new Gateway(context, onWarning);
@@ -114,6 +128,8 @@ export class Gateway {
     this.context.tls.stop();
     await (this.context.events as JsonLinesEventSink).flush();
     await this.context.directory.end().catch(() => undefined);
+    if (this.context.roles !== this.context.directory)
+      await this.context.roles.end().catch(() => undefined);
   }
 
   private applySettings(settings: GatewaySettings): void {

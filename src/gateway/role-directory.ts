@@ -9,12 +9,30 @@ export type RoleLookup =
   | { readonly kind: 'internal' }
   | { readonly kind: 'no-scram-secret' };
 
+/** Where the gateway reads a role's verifier from. */
+export interface RoleSource {
+  lookup(user: string): Promise<RoleLookup>;
+  end(): Promise<void>;
+}
+
+/** Superusers (pgwarden_su first of all) are internal: the gateway never admits them. */
+export function classifyRole(
+  user: string,
+  row: { readonly rolpassword: string | null; readonly rolsuper: boolean } | undefined,
+): RoleLookup {
+  if (row === undefined) return { kind: 'unknown' };
+  if (row.rolsuper || user === INTERNAL_SUPERUSER) return { kind: 'internal' };
+  if (row.rolpassword?.startsWith('SCRAM-SHA-256$') === true)
+    return { kind: 'scram', verifier: row.rolpassword };
+  return { kind: 'no-scram-secret' };
+}
+
 /**
- * Reads SCRAM verifiers from pg_authid through the control connection, so the
- * gateway never needs a password. Superusers (pgwarden_su first of all) are
- * internal: the gateway never admits them.
+ * Reads SCRAM verifiers from the managed server's pg_authid through the
+ * control connection, so the gateway never needs a password; also serves
+ * the gateway's state queries (firewall rules, settings).
  */
-export class RoleDirectory {
+export class RoleDirectory implements RoleSource {
   private readonly pool: pg.Pool;
 
   constructor(socketDir: string) {

@@ -124,7 +124,7 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       });
     }
     await withControl(layout.socketDir, STATE_DATABASE, (client) => migrateState(client));
-    gateway = await Gateway.start(layout, config.gateway, (warning) =>
+    gateway = await Gateway.start(layout, config.gateway, config.backend, (warning) =>
       ctx.progress(`warning: ${warning}`),
     );
     record('ready', postgres.pid);

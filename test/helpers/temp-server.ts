@@ -38,7 +38,10 @@ export class TempServer {
   /** Runs a pgwarden command against this data directory and these binaries. */
   cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
     // Port 0: the gateway takes any free port, so tests run in parallel.
-    return runPgwarden([...args, '--data-dir', this.dataDir, '--pg-bin', this.pgBin, '--port', '0'], options);
+    return runPgwarden(
+      [...args, '--data-dir', this.dataDir, '--pg-bin', this.pgBin, '--port', '0'],
+      options,
+    );
   }
 
   /** The gateway's TCP port (from the supervisor record). */
@@ -66,7 +69,11 @@ export class TempServer {
       user,
       password,
       database,
-      ssl: { ca: readFileSync(this.caFile, 'utf8'), servername: 'localhost', minVersion: 'TLSv1.3' },
+      ssl: {
+        ca: readFileSync(this.caFile, 'utf8'),
+        servername: 'localhost',
+        minVersion: 'TLSv1.3',
+      },
     };
   }
 
@@ -125,6 +132,8 @@ export class TempServer {
         }
       }
     }
-    rmSync(join(this.dataDir, '..'), { recursive: true, force: true });
+    // PGWARDEN_TEST_KEEP=1 keeps the (stopped) data directory for a look at its logs.
+    if (process.env.PGWARDEN_TEST_KEEP !== '1')
+      rmSync(join(this.dataDir, '..'), { recursive: true, force: true });
   }
 }

@@ -4,15 +4,21 @@ import { parseBackendKeyData } from '../../protocol/backend/backend-key-data.js'
 import { parseErrorResponse } from '../../protocol/backend/error-response.js';
 import { serializeSaslInitialResponse } from '../../protocol/frontend/sasl-initial-response.js';
 import { serializeSaslResponse } from '../../protocol/frontend/sasl-response.js';
-import { serializeStartupMessage } from '../../protocol/frontend/startup-packet.js';
+import { SSL_REQUEST, serializeStartupMessage } from '../../protocol/frontend/startup-packet.js';
 import { BackendMessageType } from '../../protocol/message-types.js';
 import { ScramClientSession } from '../auth/scram-client.js';
 import type { BackendKey } from '../session-registry.js';
+import { type BackendTlsOptions, startBackendTls } from './backend-tls.js';
 
-/** Where the gateway's backend sessions go: the managed server's private socket. */
-export interface BackendTarget {
-  readonly socketPath: string;
-}
+/** Where the gateway's backend sessions go: the managed server's private socket, or an external server. */
+export type BackendTarget =
+  | { readonly kind: 'managed'; readonly socketPath: string }
+  | {
+      readonly kind: 'external';
+      readonly host: string;
+      readonly port: number;
+      readonly tls: BackendTlsOptions;
+    };
 
 export type BackendLogin =
   | {
@@ -46,8 +52,71 @@ export function connectBackend(
   credentials: { readonly clientKey: Buffer; readonly serverKey: Buffer },
   timeoutMs: number,
 ): Promise<BackendLogin> {
+  return openBackend(target, timeoutMs).then(
+    (socket) => login(socket, parameters, credentials, timeoutMs),
+    (error: Error) => ({
+      ok: false,
+      reason: `backend connection failed: ${error.message}`,
+      errorMessage: undefined,
+    }),
+  );
+}
+
+/** Connects to the backend; for an external server with TLS, SSLRequest first (docs 55.2.10). */
+function openBackend(target: BackendTarget, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      target.kind === 'managed'
+        ? net.connect({ path: target.socketPath })
+        : net.connect({ host: target.host, port: target.port });
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+    );
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      if (target.kind === 'managed') {
+        socket.setTimeout(0);
+        socket.off('error', reject);
+        resolve(socket);
+        return;
+      }
+      if (target.kind === 'external') socket.setNoDelay(true);
+      if (target.tls.mode === 'disable') {
+        socket.setTimeout(0);
+        socket.off('error', reject);
+        resolve(socket);
+        return;
+      }
+      socket.write(SSL_REQUEST);
+      socket.once('data', (answer: Buffer) => {
+        if (answer.length !== 1 || answer[0] !== 0x53) {
+          socket.destroy();
+          reject(new Error('the backend does not accept TLS (answered the SSLRequest with no)'));
+          return;
+        }
+        startBackendTls(socket, target.tls).then(
+          (secure) => {
+            socket.setTimeout(0);
+            socket.off('error', reject);
+            resolve(secure);
+          },
+          (error: Error) => {
+            socket.destroy();
+            reject(new Error(`TLS to the backend failed: ${error.message}`));
+          },
+        );
+      });
+    });
+  });
+}
+
+function login(
+  socket: net.Socket,
+  parameters: ReadonlyMap<string, string>,
+  credentials: { readonly clientKey: Buffer; readonly serverKey: Buffer },
+  timeoutMs: number,
+): Promise<BackendLogin> {
   return new Promise((resolve) => {
-    const socket = net.connect({ path: target.socketPath });
     let buffered: Buffer = Buffer.alloc(0);
     const startupMessages: Buffer[] = [];
     let backendKey: BackendKey | undefined;
@@ -68,7 +137,7 @@ export function connectBackend(
 
     socket.on('error', (error) => fail(`backend connection failed: ${error.message}`));
     socket.on('close', () => fail('backend closed the connection during startup'));
-    socket.on('connect', () => socket.write(serializeStartupMessage(parameters)));
+    socket.write(serializeStartupMessage(parameters));
     socket.on('data', (chunk: Buffer) => {
       if (settled) return;
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -122,7 +191,6 @@ export function connectBackend(
               socket.removeAllListeners('data');
               socket.removeAllListeners('close');
               socket.removeAllListeners('error');
-              socket.removeAllListeners('connect');
               socket.pause();
               resolve({
                 ok: true,
@@ -148,7 +216,10 @@ export function connectBackend(
 
 /** Sends a CancelRequest with the backend's real key (docs 55.2.8); fire and forget. */
 export function forwardCancel(target: BackendTarget, request: Buffer): void {
-  const socket = net.connect({ path: target.socketPath });
+  const socket =
+    target.kind === 'managed'
+      ? net.connect({ path: target.socketPath })
+      : net.connect({ host: target.host, port: target.port });
   socket.on('error', () => undefined);
   socket.on('connect', () => socket.end(request));
 }

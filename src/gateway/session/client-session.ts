@@ -202,7 +202,7 @@ export class ClientSession {
     reader: PacketReader,
     startup: StartupMessage,
   ): Promise<void> {
-    const { events, registry, directory } = this.gateway;
+    const { events, registry, roles } = this.gateway;
     const parameters = new Map(startup.parameters);
     const protocolOptions = [...parameters.keys()].filter((name) => name.startsWith('_pq_.'));
     for (const option of protocolOptions) parameters.delete(option);
@@ -214,7 +214,17 @@ export class ClientSession {
     this.database = parameters.get('database') ?? user;
     this.applicationName = parameters.get('application_name');
 
-    const role = await directory.lookup(user);
+    let role: Awaited<ReturnType<typeof roles.lookup>>;
+    try {
+      role = await roles.lookup(user);
+    } catch (error) {
+      throw new Refusal(
+        SQLSTATE.CONNECTION_FAILURE,
+        'could not connect to the server',
+        'auth.backend-refused',
+        `role lookup failed: ${(error as Error).message}`,
+      );
+    }
     if (role.kind === 'no-scram-secret') {
       throw new Refusal(
         SQLSTATE.INVALID_PASSWORD,
