@@ -33,8 +33,26 @@ export class SessionRegistry {
   private readonly sessions = new Map<number, SessionEntry>();
   private readonly byClientPid = new Map<number, SessionEntry>();
   private nextId = 1;
+  private earlyBackends = 0;
 
   constructor(private limits: Limits) {}
+
+  /**
+   * Backends opened before their client has authenticated hold a PostgreSQL
+   * connection slot each; at most this many may exist at once, so a peer that
+   * knows a role name but not its password cannot fill the server.
+   */
+  static readonly MAX_EARLY_BACKENDS = 8;
+
+  reserveEarlyBackend(): boolean {
+    if (this.earlyBackends >= SessionRegistry.MAX_EARLY_BACKENDS) return false;
+    this.earlyBackends++;
+    return true;
+  }
+
+  releaseEarlyBackend(): void {
+    this.earlyBackends--;
+  }
 
   setLimits(limits: Limits): void {
     this.limits = limits;

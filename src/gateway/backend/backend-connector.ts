@@ -49,17 +49,15 @@ const MAX_STARTUP_BYTES = 1 << 20;
 export function connectBackend(
   target: BackendTarget,
   parameters: ReadonlyMap<string, string>,
-  credentials: { readonly clientKey: Buffer; readonly serverKey: Buffer },
+  credentials: Credentials,
   timeoutMs: number,
 ): Promise<BackendLogin> {
-  return openBackend(target, timeoutMs).then(
-    (socket) => login(socket, parameters, credentials, timeoutMs),
-    (error: Error) => ({
-      ok: false,
-      reason: `backend connection failed: ${error.message}`,
-      errorMessage: undefined,
-    }),
-  );
+  return PendingBackend.start(target, parameters, timeoutMs).authenticate(credentials);
+}
+
+export interface Credentials {
+  readonly clientKey: Buffer;
+  readonly serverKey: Buffer;
 }
 
 /** Connects to the backend; for an external server with TLS, SSLRequest first (docs 55.2.10). */
@@ -110,108 +108,176 @@ function openBackend(target: BackendTarget, timeoutMs: number): Promise<net.Sock
   });
 }
 
-function login(
-  socket: net.Socket,
-  parameters: ReadonlyMap<string, string>,
-  credentials: { readonly clientKey: Buffer; readonly serverKey: Buffer },
-  timeoutMs: number,
-): Promise<BackendLogin> {
-  return new Promise((resolve) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const startupMessages: Buffer[] = [];
-    let backendKey: BackendKey | undefined;
-    let scram: ScramClientSession | undefined;
-    let settled = false;
+/**
+ * A backend session being opened. It can start before the client has proved
+ * who it is, so PostgreSQL's process start overlaps the client's SCRAM round
+ * trips; it then waits at the backend's SASL challenge until `authenticate`
+ * brings the credentials, or is dropped with `abort`. It is never reused.
+ */
+export class PendingBackend {
+  private credentials: Credentials | undefined;
+  private scram: ScramClientSession | undefined;
+  private socket: net.Socket | undefined;
+  private buffered: Buffer = Buffer.alloc(0);
+  private readonly startupMessages: Buffer[] = [];
+  private backendKey: BackendKey | undefined;
+  /** The backend asked for SASL before the credentials were there. */
+  private parked = false;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+  private resolveResult!: (login: BackendLogin) => void;
+  private readonly result = new Promise<BackendLogin>((resolve) => {
+    this.resolveResult = resolve;
+  });
 
-    const fail = (reason: string, errorMessage?: Buffer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ ok: false, reason, errorMessage });
-    };
-    const timer = setTimeout(
-      () => fail(`backend did not complete startup within ${timeoutMs} ms`),
+  private constructor(timeoutMs: number) {
+    this.timer = setTimeout(
+      () => this.fail(`backend did not complete startup within ${timeoutMs} ms`),
       timeoutMs,
     );
+    this.timer.unref();
+  }
 
-    socket.on('error', (error) => fail(`backend connection failed: ${error.message}`));
-    socket.on('close', () => fail('backend closed the connection during startup'));
+  static start(
+    target: BackendTarget,
+    parameters: ReadonlyMap<string, string>,
+    timeoutMs: number,
+  ): PendingBackend {
+    const pending = new PendingBackend(timeoutMs);
+    openBackend(target, timeoutMs).then(
+      (socket) => pending.attach(socket, parameters),
+      (error: Error) => pending.fail(`backend connection failed: ${error.message}`),
+    );
+    return pending;
+  }
+
+  authenticate(credentials: Credentials): Promise<BackendLogin> {
+    this.credentials = credentials;
+    if (this.parked) {
+      this.parked = false;
+      this.sendInitialResponse();
+    }
+    return this.result;
+  }
+
+  abort(): void {
+    this.fail('aborted: the client did not authenticate');
+  }
+
+  private attach(socket: net.Socket, parameters: ReadonlyMap<string, string>): void {
+    if (this.settled) {
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    socket.on('error', (error) => this.fail(`backend connection failed: ${error.message}`));
+    socket.on('close', () => this.fail('backend closed the connection during startup'));
+    socket.on('data', (chunk: Buffer) => this.data(chunk));
     socket.write(serializeStartupMessage(parameters));
-    socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      if (buffered.length > MAX_STARTUP_BYTES)
-        return fail('backend sent too much before ReadyForQuery');
-      let offset = 0;
-      while (buffered.length - offset >= 5) {
-        const type = buffered[offset] as number;
-        const length = buffered.readInt32BE(offset + 1);
-        if (length < 4) return fail('backend sent a malformed message');
-        if (buffered.length - offset < 1 + length) break;
-        const raw = buffered.subarray(offset, offset + 1 + length);
-        const body = raw.subarray(5);
-        offset += 1 + length;
-        try {
-          switch (type) {
-            case BackendMessageType.AUTHENTICATION: {
-              const auth = parseAuthentication(body);
-              if (auth.kind === 'sasl') {
-                if (!auth.mechanisms.includes('SCRAM-SHA-256'))
-                  return fail('backend does not offer SCRAM-SHA-256');
-                scram = new ScramClientSession({
-                  clientKey: credentials.clientKey,
-                  serverKey: credentials.serverKey,
-                });
-                const first = scram.clientFirst();
-                socket.write(serializeSaslInitialResponse(first.mechanism, first.data));
-              } else if (auth.kind === 'sasl-continue' && scram !== undefined) {
-                socket.write(serializeSaslResponse(scram.serverFirst(auth.data)));
-              } else if (auth.kind === 'sasl-final' && scram !== undefined) {
-                scram.serverFinal(auth.data);
-              } else if (auth.kind !== 'ok') {
-                return fail(
-                  `backend asked for ${auth.kind} authentication; only SCRAM-SHA-256 is used`,
-                );
-              }
-              break;
-            }
-            case BackendMessageType.ERROR_RESPONSE:
-              return fail(`backend refused: ${parseErrorResponse(body).message}`, Buffer.from(raw));
-            case BackendMessageType.BACKEND_KEY_DATA: {
-              const key = parseBackendKeyData(body);
-              backendKey = { processId: key.processId, secretKey: Buffer.from(key.secretKey) };
-              break;
-            }
-            case BackendMessageType.READY_FOR_QUERY: {
-              startupMessages.push(Buffer.from(raw));
-              if (backendKey === undefined) return fail('backend sent no BackendKeyData');
-              settled = true;
-              clearTimeout(timer);
-              socket.removeAllListeners('data');
-              socket.removeAllListeners('close');
-              socket.removeAllListeners('error');
-              socket.pause();
-              resolve({
-                ok: true,
-                socket,
-                startupMessages,
-                backendKey,
-                leftover: Buffer.from(buffered.subarray(offset)),
-              });
-              return;
-            }
-            default:
-              // ParameterStatus, NoticeResponse, NegotiateProtocolVersion: the client sees them as sent.
-              startupMessages.push(Buffer.from(raw));
-          }
-        } catch (error) {
-          return fail(`backend login failed: ${(error as Error).message}`);
-        }
-      }
-      buffered = buffered.subarray(offset);
+  }
+
+  private sendInitialResponse(): void {
+    const credentials = this.credentials as Credentials;
+    this.scram = new ScramClientSession({
+      clientKey: credentials.clientKey,
+      serverKey: credentials.serverKey,
     });
-  });
+    const first = this.scram.clientFirst();
+    this.socket?.write(serializeSaslInitialResponse(first.mechanism, first.data));
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.settled) return;
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (this.buffered.length > MAX_STARTUP_BYTES)
+      return this.fail('backend sent too much before ReadyForQuery');
+    let offset = 0;
+    while (this.buffered.length - offset >= 5) {
+      const type = this.buffered[offset] as number;
+      const length = this.buffered.readInt32BE(offset + 1);
+      if (length < 4) return this.fail('backend sent a malformed message');
+      if (this.buffered.length - offset < 1 + length) break;
+      const raw = this.buffered.subarray(offset, offset + 1 + length);
+      offset += 1 + length;
+      try {
+        if (this.handle(type, raw)) {
+          this.succeed(Buffer.from(this.buffered.subarray(offset)));
+          return;
+        }
+      } catch (error) {
+        return this.fail(`backend login failed: ${(error as Error).message}`);
+      }
+      if (this.settled) return;
+    }
+    this.buffered = this.buffered.subarray(offset);
+  }
+
+  /** Handles one backend message; true at ReadyForQuery. */
+  private handle(type: number, raw: Buffer): boolean {
+    const body = raw.subarray(5);
+    switch (type) {
+      case BackendMessageType.AUTHENTICATION: {
+        const auth = parseAuthentication(body);
+        if (auth.kind === 'sasl') {
+          if (!auth.mechanisms.includes('SCRAM-SHA-256'))
+            this.fail('backend does not offer SCRAM-SHA-256');
+          else if (this.credentials === undefined) this.parked = true;
+          else this.sendInitialResponse();
+        } else if (auth.kind === 'sasl-continue' && this.scram !== undefined) {
+          this.socket?.write(serializeSaslResponse(this.scram.serverFirst(auth.data)));
+        } else if (auth.kind === 'sasl-final' && this.scram !== undefined) {
+          this.scram.serverFinal(auth.data);
+        } else if (auth.kind !== 'ok') {
+          this.fail(`backend asked for ${auth.kind} authentication; only SCRAM-SHA-256 is used`);
+        }
+        return false;
+      }
+      case BackendMessageType.ERROR_RESPONSE:
+        this.fail(`backend refused: ${parseErrorResponse(body).message}`, Buffer.from(raw));
+        return false;
+      case BackendMessageType.BACKEND_KEY_DATA: {
+        const key = parseBackendKeyData(body);
+        this.backendKey = { processId: key.processId, secretKey: Buffer.from(key.secretKey) };
+        return false;
+      }
+      case BackendMessageType.READY_FOR_QUERY:
+        this.startupMessages.push(Buffer.from(raw));
+        if (this.backendKey === undefined) {
+          this.fail('backend sent no BackendKeyData');
+          return false;
+        }
+        return true;
+      default:
+        // ParameterStatus, NoticeResponse, NegotiateProtocolVersion: the client sees them as sent.
+        this.startupMessages.push(Buffer.from(raw));
+        return false;
+    }
+  }
+
+  private succeed(leftover: Buffer): void {
+    const socket = this.socket as net.Socket;
+    this.settled = true;
+    clearTimeout(this.timer);
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('close');
+    socket.removeAllListeners('error');
+    socket.pause();
+    this.resolveResult({
+      ok: true,
+      socket,
+      startupMessages: this.startupMessages,
+      backendKey: this.backendKey as BackendKey,
+      leftover,
+    });
+  }
+
+  private fail(reason: string, errorMessage?: Buffer): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.socket?.destroy();
+    this.resolveResult({ ok: false, reason, errorMessage });
+  }
 }
 
 /** Sends a CancelRequest with the backend's real key (docs 55.2.8); fire and forget. */

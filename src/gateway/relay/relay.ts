@@ -23,6 +23,7 @@ export interface RelayOptions {
 }
 
 const ERROR_RESPONSE = 0x45;
+const TERMINATE_TYPE = 0x58; // 'X'
 const READY_IDLE = 0x49; // 'I'
 
 /**
@@ -124,7 +125,9 @@ export class Relay {
   /** The backend went away: tell the client why, unless the backend already did. */
   private backendGone(): void {
     if (this.ended) return;
-    if (this.fromBackend.lastType !== ERROR_RESPONSE) {
+    // After the client's Terminate the backend closing is the expected end, not news.
+    const clientTerminated = this.fromClient.lastType === TERMINATE_TYPE && this.fromClient.atBoundary;
+    if (!clientTerminated && this.fromBackend.lastType !== ERROR_RESPONSE) {
       this.closeWith(SQLSTATE.ADMIN_SHUTDOWN, 'the server closed the connection unexpectedly');
     }
     this.end('backend-closed');

@@ -28,7 +28,7 @@ import {
   parseScramVerifier,
   type ScramVerifier,
 } from '../auth/scram-verifier.js';
-import { connectBackend, forwardCancel } from '../backend/backend-connector.js';
+import { type BackendLogin, forwardCancel, PendingBackend } from '../backend/backend-connector.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
 import type { SecurityEventName } from '../security-events.js';
@@ -69,6 +69,7 @@ export class ClientSession {
   private entry: SessionEntry | undefined;
   private relay: Relay | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  private channelBound = false;
   private finished = false;
 
   constructor(
@@ -235,64 +236,31 @@ export class ClientSession {
       );
     }
     const real = role.kind === 'scram' ? parseScramVerifier(role.verifier) : undefined;
-    // Unknown and internal roles go through the same exchange against a mock verifier and fail
-    // exactly like a wrong password, so nothing tells an attacker which roles exist.
-    const verifier: ScramVerifier = real ?? mockScramVerifier(user, this.gateway.mockSecret);
-    const server = new ScramServerSession({
-      verifier,
-      channelBinding:
-        this.tlsSocket === undefined
-          ? null
-          : { type: 'tls-server-end-point', data: this.gateway.tls.endPoint },
-    });
-    this.stream.write(
-      serializeAuthenticationSasl(ScramServerSession.mechanisms(this.tlsSocket !== undefined)),
-    );
-    const initial = parseSaslInitialResponse(expectPassword(await reader.next()));
-    this.stream.write(
-      serializeAuthenticationSaslContinue(
-        server.clientFirst(initial.mechanism, initial.data ?? Buffer.alloc(0)),
-      ),
-    );
-    const response = parseSaslResponse(expectPassword(await reader.next()));
-    const reasonIfNotReal = role.kind === 'internal' ? 'auth.internal-role' : 'auth.failed';
-    let result: ReturnType<ScramServerSession['clientFinal']>;
+    // For a real role, PostgreSQL starts the backend while the client does its SCRAM round trips.
+    const early =
+      real !== undefined && registry.reserveEarlyBackend()
+        ? PendingBackend.start(this.gateway.backend, parameters, BACKEND_LOGIN_TIMEOUT_MS)
+        : undefined;
+    let login: BackendLogin;
     try {
-      result = server.clientFinal(response);
-    } catch (error) {
-      if (error instanceof ScramError && error.kind === 'rejected') {
+      const credentials = await this.authenticate(reader, user, role.kind, real);
+      if (this.entry !== undefined && !registry.assignUser(this.entry, user)) {
         throw new Refusal(
-          SQLSTATE.INVALID_PASSWORD,
-          `password authentication failed for user "${user}"`,
-          real === undefined ? reasonIfNotReal : 'auth.failed',
-          real === undefined ? `role ${role.kind}` : error.message,
+          SQLSTATE.TOO_MANY_CONNECTIONS,
+          `too many connections for role "${user}"`,
+          'session.limit',
         );
       }
+      this.stream.write(serializeAuthenticationSaslFinal(credentials.serverFinal));
+      const backend =
+        early ?? PendingBackend.start(this.gateway.backend, parameters, BACKEND_LOGIN_TIMEOUT_MS);
+      login = await backend.authenticate(credentials);
+    } catch (error) {
+      early?.abort();
       throw error;
+    } finally {
+      if (early !== undefined) registry.releaseEarlyBackend();
     }
-    if (real === undefined) {
-      throw new Refusal(
-        SQLSTATE.INVALID_PASSWORD,
-        `password authentication failed for user "${user}"`,
-        reasonIfNotReal,
-        `role ${role.kind}`,
-      );
-    }
-    if (this.entry !== undefined && !registry.assignUser(this.entry, user)) {
-      throw new Refusal(
-        SQLSTATE.TOO_MANY_CONNECTIONS,
-        `too many connections for role "${user}"`,
-        'session.limit',
-      );
-    }
-    this.stream.write(serializeAuthenticationSaslFinal(result.serverFinal));
-
-    const login = await connectBackend(
-      this.gateway.backend,
-      parameters,
-      { clientKey: result.clientKey, serverKey: verifier.serverKey },
-      BACKEND_LOGIN_TIMEOUT_MS,
-    );
     if (!login.ok) {
       events.record({
         event: 'auth.backend-refused',
@@ -330,7 +298,7 @@ export class ClientSession {
       detail:
         this.tlsSocket === undefined
           ? 'plaintext'
-          : `${this.tlsSocket.getProtocol() ?? 'TLS'}${server.channelBound ? ', channel binding' : ''}`,
+          : `${this.tlsSocket.getProtocol() ?? 'TLS'}${this.channelBound ? ', channel binding' : ''}`,
     });
 
     const pending = reader.drain().map((frame) => frame.raw);
@@ -342,6 +310,59 @@ export class ClientSession {
       onEnd: (reason, detail) => this.relayEnded(reason, detail),
     });
     this.relay.start(pending, login.leftover);
+  }
+
+  /**
+   * The SCRAM exchange (docs 55.3.1). Unknown and internal roles go through
+   * the same exchange against a mock verifier and fail exactly like a wrong
+   * password, so nothing tells an attacker which roles exist.
+   */
+  private async authenticate(
+    reader: PacketReader,
+    user: string,
+    kind: 'scram' | 'unknown' | 'internal',
+    real: ScramVerifier | undefined,
+  ): Promise<{ clientKey: Buffer; serverKey: Buffer; serverFinal: Buffer }> {
+    const verifier = real ?? mockScramVerifier(user, this.gateway.mockSecret);
+    const server = new ScramServerSession({
+      verifier,
+      channelBinding:
+        this.tlsSocket === undefined
+          ? null
+          : { type: 'tls-server-end-point', data: this.gateway.tls.endPoint },
+    });
+    this.stream.write(
+      serializeAuthenticationSasl(ScramServerSession.mechanisms(this.tlsSocket !== undefined)),
+    );
+    const initial = parseSaslInitialResponse(expectPassword(await reader.next()));
+    this.stream.write(
+      serializeAuthenticationSaslContinue(
+        server.clientFirst(initial.mechanism, initial.data ?? Buffer.alloc(0)),
+      ),
+    );
+    const response = parseSaslResponse(expectPassword(await reader.next()));
+    const failed = (detail: string): Refusal =>
+      new Refusal(
+        SQLSTATE.INVALID_PASSWORD,
+        `password authentication failed for user "${user}"`,
+        kind === 'internal' ? 'auth.internal-role' : 'auth.failed',
+        detail,
+      );
+    let result: ReturnType<ScramServerSession['clientFinal']>;
+    try {
+      result = server.clientFinal(response);
+    } catch (error) {
+      if (error instanceof ScramError && error.kind === 'rejected')
+        throw failed(real === undefined ? `role ${kind}` : error.message);
+      throw error;
+    }
+    if (real === undefined) throw failed(`role ${kind}`);
+    this.channelBound = server.channelBound;
+    return {
+      clientKey: result.clientKey,
+      serverKey: verifier.serverKey,
+      serverFinal: result.serverFinal,
+    };
   }
 
   private cancel(processId: number, secretKey: Buffer): void {
