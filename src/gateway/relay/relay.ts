@@ -19,11 +19,16 @@ export interface RelayOptions {
   readonly maxMessageLength: number;
   /** Close a session idle (outside a transaction) this long; 0 disables. */
   readonly idleTimeoutMs: number;
+  /** Status byte of the ReadyForQuery that ended the startup ('I' for a new session). */
+  readonly initialTransactionStatus: number;
+  /** Called when the client leaves while the backend still works on its request. */
+  readonly onAbandoned: () => void;
   readonly onEnd: (reason: RelayEnd, detail?: string) => void;
 }
 
 const ERROR_RESPONSE = 0x45;
 const TERMINATE_TYPE = 0x58; // 'X'
+const READY_FOR_QUERY = 0x5a; // 'Z'
 const READY_IDLE = 0x49; // 'I'
 
 /**
@@ -46,7 +51,11 @@ export class Relay {
     private readonly options: RelayOptions,
   ) {
     this.fromClient = new MessageScanner(options.maxMessageLength);
+    this.fromBackend.transactionStatus = options.initialTransactionStatus;
   }
+
+  /** True while the client has sent something the backend has not yet answered with ReadyForQuery. */
+  private requestPending = false;
 
   /** Starts relaying; `toBackend`/`toClient` are bytes already read during startup. */
   start(toBackend: readonly Buffer[], toClient: Buffer): void {
@@ -59,6 +68,7 @@ export class Relay {
         return;
       }
       this.lastActivity = Date.now();
+      if (this.fromClient.lastType !== TERMINATE_TYPE) this.requestPending = true;
       if (!backend.write(chunk)) client.pause();
     });
     backend.on('data', (chunk: Buffer) => {
@@ -69,12 +79,18 @@ export class Relay {
         return;
       }
       this.lastActivity = Date.now();
+      if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary)
+        this.requestPending = false;
       if (!client.write(chunk)) backend.pause();
     });
     backend.on('drain', () => client.resume());
     client.on('drain', () => backend.resume());
-    client.on('end', () => this.end('client-closed'));
-    client.on('close', () => this.end('client-closed'));
+    const clientLeft = (): void => {
+      if (!this.ended && this.requestPending) this.options.onAbandoned();
+      this.end('client-closed');
+    };
+    client.on('end', clientLeft);
+    client.on('close', clientLeft);
     client.on('error', (error: Error) => this.end('error', `client: ${error.message}`));
     backend.on('close', () => this.backendGone());
     backend.on('error', (error: Error) => this.end('error', `backend: ${error.message}`));
@@ -126,7 +142,8 @@ export class Relay {
   private backendGone(): void {
     if (this.ended) return;
     // After the client's Terminate the backend closing is the expected end, not news.
-    const clientTerminated = this.fromClient.lastType === TERMINATE_TYPE && this.fromClient.atBoundary;
+    const clientTerminated =
+      this.fromClient.lastType === TERMINATE_TYPE && this.fromClient.atBoundary;
     if (!clientTerminated && this.fromBackend.lastType !== ERROR_RESPONSE) {
       this.closeWith(SQLSTATE.ADMIN_SHUTDOWN, 'the server closed the connection unexpectedly');
     }

@@ -304,9 +304,17 @@ export class ClientSession {
     const pending = reader.drain().map((frame) => frame.raw);
     if (reader.hasBuffered()) throw violation('message received before authentication completed');
     reader.detach();
+    const backendKey = login.backendKey;
     this.relay = new Relay(this.stream, login.socket, {
       maxMessageLength: this.gateway.config.maxMessageLength,
       idleTimeoutMs: this.gateway.config.idleSessionTimeoutSeconds * 1000,
+      initialTransactionStatus: ready[ready.length - 1] as number,
+      // A client that leaves mid-query must not leave its query running (docs 55.2.8).
+      onAbandoned: () =>
+        forwardCancel(
+          this.gateway.backend,
+          serializeCancelRequest(backendKey.processId, backendKey.secretKey),
+        ),
       onEnd: (reason, detail) => this.relayEnded(reason, detail),
     });
     this.relay.start(pending, login.leftover);
@@ -432,11 +440,10 @@ export class ClientSession {
         user: this.user,
         detail: error.message,
       });
+      // The codec knows the precise SQLSTATE (e.g. 0A000 for an unsupported protocol version).
       this.refuseNow(
-        SQLSTATE.PROTOCOL_VIOLATION,
-        error instanceof ScramError
-          ? 'malformed SCRAM message'
-          : `invalid message: ${error.message}`,
+        error instanceof MalformedMessageError ? error.sqlState : SQLSTATE.PROTOCOL_VIOLATION,
+        error instanceof ScramError ? 'malformed SCRAM message' : error.message,
       );
     } else if (error instanceof ConnectionClosedError) {
       this.close();
