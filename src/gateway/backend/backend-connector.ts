@@ -189,13 +189,18 @@ export class PendingBackend {
   private data(chunk: Buffer): void {
     if (this.settled) return;
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    if (this.buffered.length > MAX_STARTUP_BYTES)
-      return this.fail('backend sent too much before ReadyForQuery');
+    if (this.buffered.length > MAX_STARTUP_BYTES) {
+      this.fail('backend sent too much before ReadyForQuery');
+      return;
+    }
     let offset = 0;
     while (this.buffered.length - offset >= 5) {
       const type = this.buffered[offset] as number;
       const length = this.buffered.readInt32BE(offset + 1);
-      if (length < 4) return this.fail('backend sent a malformed message');
+      if (length < 4) {
+        this.fail('backend sent a malformed message');
+        return;
+      }
       if (this.buffered.length - offset < 1 + length) break;
       const raw = this.buffered.subarray(offset, offset + 1 + length);
       offset += 1 + length;
@@ -205,7 +210,8 @@ export class PendingBackend {
           return;
         }
       } catch (error) {
-        return this.fail(`backend login failed: ${(error as Error).message}`);
+        this.fail(`backend login failed: ${(error as Error).message}`);
+        return;
       }
       if (this.settled) return;
     }
