@@ -115,9 +115,8 @@ export class Gateway {
   async stop(timeoutSeconds: number): Promise<void> {
     this.accepting = false;
     await this.rebinding;
-    await Promise.all(
-      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    // close() stops listening at once; its callback would wait for every session to end.
+    for (const server of this.servers) server.close();
     this.servers = [];
     const deadline = Date.now() + timeoutSeconds * 1000;
     while (this.sessions.size > 0 && Date.now() < deadline) await sleep(50);
@@ -150,9 +149,7 @@ export class Gateway {
     const old = this.servers;
     this.servers = [];
     // Established sessions survive; only the listening sockets change.
-    await Promise.all(
-      old.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    for (const server of old) server.close();
     await this.bind(publicAccess);
   }
 
@@ -201,9 +198,10 @@ export class Gateway {
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    const session = new ClientSession(socket, this.context);
+    // A session leaves the set when it finishes, not when the raw socket closes
+    // (after a TLS upgrade the raw socket object no longer reports its end).
+    const session = new ClientSession(socket, this.context, () => this.sessions.delete(session));
     this.sessions.add(session);
-    socket.once('close', () => this.sessions.delete(session));
     socket.resume();
     void session.run();
   }

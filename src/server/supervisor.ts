@@ -171,7 +171,10 @@ export async function stopServer(ctx: ServerContext): Promise<StopOutcome> {
   const supervisor = liveSupervisor(layout);
   if (supervisor !== undefined) {
     process.kill(supervisor.pid, 'SIGTERM');
-    const deadline = Date.now() + (config.server.stopTimeoutSeconds + 20) * 1000;
+    // The supervisor first gives gateway sessions their grace period, then stops PostgreSQL.
+    const deadline =
+      Date.now() +
+      (config.gateway.shutdownTimeoutSeconds + config.server.stopTimeoutSeconds + 20) * 1000;
     while (isAlive(supervisor.pid)) {
       if (Date.now() > deadline) {
         throw new PgwardenError(

@@ -75,6 +75,7 @@ export class ClientSession {
   constructor(
     private readonly socket: net.Socket,
     private readonly gateway: GatewayContext,
+    private readonly onFinished: () => void = () => undefined,
   ) {
     this.stream = socket;
     this.address = gateway.state.firewall.check(socket.remoteAddress).address;
@@ -182,16 +183,19 @@ export class ClientSession {
   private async startTls(direct: Buffer | undefined): Promise<PacketReader> {
     const upgraded = await upgradeToTls(this.socket, this.gateway.tls.secureContext, { direct });
     if (!upgraded.ok) {
+      const alpn = upgraded.socket !== undefined;
       this.gateway.events.record({
-        event: direct === undefined ? 'tls.handshake-failed' : 'tls.alpn-missing',
+        event: alpn ? 'tls.alpn-missing' : 'tls.handshake-failed',
         address: this.address,
         detail: upgraded.reason,
       });
-      if (upgraded.reason.includes('ALPN'))
-        throw violation(
-          'received direct SSL connection request without ALPN protocol negotiation extension',
-        );
-      throw new ConnectionClosedError(upgraded.reason);
+      if (upgraded.socket === undefined) throw new ConnectionClosedError(upgraded.reason);
+      // TLS is up: the refusal must travel over it (PostgreSQL 17 does the same).
+      this.stream = upgraded.socket;
+      this.stream.on('error', () => undefined);
+      throw violation(
+        'received direct SSL connection request without ALPN protocol negotiation extension',
+      );
     }
     this.tlsSocket = upgraded.socket;
     this.stream = upgraded.socket;
@@ -478,6 +482,7 @@ export class ClientSession {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.onFinished();
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
     if (this.entry !== undefined) this.gateway.registry.close(this.entry);
   }

@@ -3,7 +3,8 @@ import tls from 'node:tls';
 
 export type TlsUpgrade =
   | { readonly ok: true; readonly socket: tls.TLSSocket }
-  | { readonly ok: false; readonly reason: string };
+  /** `socket` is set when TLS is up but the client may not continue (no ALPN): refuse over TLS. */
+  | { readonly ok: false; readonly reason: string; readonly socket?: tls.TLSSocket };
 
 /**
  * Starts TLS on an accepted socket: after an SSLRequest answered 'S', or
@@ -17,13 +18,24 @@ export function upgradeToTls(
   options: { readonly direct: Buffer | undefined },
 ): Promise<TlsUpgrade> {
   return new Promise((resolve) => {
-    if (options.direct !== undefined) socket.unshift(options.direct);
     const secure = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext,
       ALPNProtocols: ['postgresql'],
       requestCert: false,
     });
+    if (options.direct !== undefined) {
+      // TLS reads from the socket's native handle, so the ClientHello bytes the
+      // gateway already read to recognise direct TLS must be handed to it;
+      // Node's own _tls_wrap does the same with TLSWrap.receive().
+      const handle = (secure as unknown as { _handle?: { receive?: (data: Buffer) => void } })
+        ._handle;
+      if (typeof handle?.receive !== 'function') {
+        resolve({ ok: false, reason: 'direct TLS is not supported by this Node.js version' });
+        return;
+      }
+      handle.receive(options.direct);
+    }
     let settled = false;
     const done = (result: TlsUpgrade): void => {
       if (settled) return;
@@ -35,7 +47,11 @@ export function upgradeToTls(
     };
     const onSecure = (): void => {
       if (options.direct !== undefined && secure.alpnProtocol !== 'postgresql') {
-        done({ ok: false, reason: 'direct TLS connection without ALPN protocol "postgresql"' });
+        done({
+          ok: false,
+          reason: 'direct TLS connection without ALPN protocol "postgresql"',
+          socket: secure,
+        });
         return;
       }
       done({ ok: true, socket: secure });
