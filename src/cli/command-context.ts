@@ -17,6 +17,7 @@ export async function serverCommandContext(
   return openServerContext(loadCommandConfig(input), {
     createOsUser: options.createOsUser,
     progress: (line) => input.io.out(`pgwarden: ${line}`),
+    reloadConfig: () => loadCommandConfig(input).config,
   });
 }
 

@@ -8,7 +8,8 @@ import type { TlsContext } from './tls-context.js';
 
 /** What every client session of one gateway shares. */
 export interface GatewayContext {
-  readonly config: Config['gateway'];
+  /** Replaced as a whole when SIGHUP reloads pgwarden.yaml; each session reads it when it needs it. */
+  config: Config['gateway'];
   readonly state: GatewayState;
   readonly registry: SessionRegistry;
   /** The managed server's directory: state queries, and verifiers when there is no external backend. */

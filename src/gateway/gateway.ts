@@ -103,9 +103,23 @@ export class Gateway {
     return this.context.tls.info;
   }
 
-  /** Reloads rules and settings now (SIGHUP); changes also arrive by LISTEN/NOTIFY. */
-  reload(): Promise<void> {
-    return this.context.state.reload();
+  /**
+   * SIGHUP: applies a reloaded pgwarden.yaml to new sessions (limits,
+   * timeouts, message size) and reloads rules and settings (which also arrive
+   * by LISTEN/NOTIFY). Returns the changed keys that only a restart applies.
+   */
+  async reload(config?: Config['gateway']): Promise<string[]> {
+    const needsRestart: string[] = [];
+    if (config !== undefined) {
+      const current = this.context.config;
+      for (const key of ['port', 'listenAddresses', 'tls'] as const) {
+        if (JSON.stringify(current[key]) !== JSON.stringify(config[key])) needsRestart.push(`gateway.${key}`);
+      }
+      this.context.config = { ...config, port: current.port, listenAddresses: current.listenAddresses, tls: current.tls };
+      this.context.registry.setLimits(config);
+    }
+    await this.context.state.reload();
+    return needsRestart;
   }
 
   /**

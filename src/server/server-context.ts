@@ -15,12 +15,15 @@ export interface ServerContext {
   /** The OS user PostgreSQL runs as when pgwarden is root; undefined otherwise. */
   readonly runAs: RunAs | undefined;
   readonly progress: (line: string) => void;
+  /** Reads the configuration again from the same sources (SIGHUP). */
+  readonly reloadConfig: () => Config;
 }
 
 export interface OpenContextOptions {
   readonly progress?: (line: string) => void;
   /** Create the unprivileged OS user if missing (init/up); read-only commands pass false. */
   readonly createOsUser?: boolean;
+  readonly reloadConfig?: () => Config;
 }
 
 export async function openServerContext(
@@ -40,6 +43,7 @@ export async function openServerContext(
     binaries: chosen,
     runAs,
     progress: options.progress ?? (() => undefined),
+    reloadConfig: options.reloadConfig ?? (() => loaded.config),
   };
 }
 

@@ -96,11 +96,22 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
   });
   const onStop = (): void => stopRequested();
   let postgres: PostgresHandle | undefined;
+  const reloadGateway = async (): Promise<void> => {
+    try {
+      const fresh = ctx.reloadConfig();
+      const needsRestart = (await gateway?.reload(fresh.gateway)) ?? [];
+      ctx.progress(
+        needsRestart.length === 0
+          ? 'configuration reloaded'
+          : `configuration reloaded; ${needsRestart.join(', ')} take effect at the next restart`,
+      );
+    } catch (error) {
+      ctx.progress(`configuration not reloaded: ${(error as Error).message}`);
+    }
+  };
   const onHup = (): void => {
     if (postgres !== undefined) process.kill(postgres.pid, 'SIGHUP');
-    void gateway
-      ?.reload()
-      .catch((error: unknown) => ctx.progress(`reload failed: ${(error as Error).message}`));
+    void reloadGateway();
   };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);

@@ -175,6 +175,61 @@ describe(`gateway TLS negotiation and certificates (${pgBin})`, () => {
       await client.end();
     }
   });
+  it('declines a newer protocol minor with NegotiateProtocolVersion and carries on with 3.0', async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: server.gatewayPort() });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(SSL_REQUEST);
+    await readFrom(socket, (d) => d.length >= 1);
+    const secure = tls.connect({
+      socket,
+      servername: 'localhost',
+      ca: readFileSync(server.caFile),
+    });
+    await new Promise<void>((resolve, reject) =>
+      secure.once('secureConnect', resolve).once('error', reject),
+    );
+    const body = Buffer.concat([
+      Buffer.from([0, 3, 0, 2]),
+      Buffer.from('user\0pgwarden\0database\0postgres\0_pq_.future_option\0x\0\0'),
+    ]);
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(body.length + 4);
+    secure.write(Buffer.concat([length, body]));
+    const reply = await readFrom(secure, (d) => d.length > 0 && d.includes(0x52));
+    secure.destroy();
+    assert.equal(String.fromCharCode(reply[0] ?? 0), 'v', 'NegotiateProtocolVersion first');
+    assert.equal(reply.readInt32BE(5), 3 << 16, 'newest version: 3.0');
+    assert.equal(reply.readInt32BE(9), 1, 'one option not recognised');
+    assert.match(reply.toString('latin1'), /_pq_\.future_option/);
+    const auth = reply.indexOf(0x52, 1 + reply.readInt32BE(1));
+    assert.equal(reply.readInt32BE(auth + 5), 10, 'then AuthenticationSASL as usual');
+  });
+
+  it('applies a reloaded pgwarden.yaml on SIGHUP, without a restart', async () => {
+    const first = new pg.Client(server.gatewayClientConfig('pgwarden', server.adminPassword()));
+    await first.connect();
+    try {
+      writeFileSync(server.layout.configFile, 'gateway:\n  maxConnectionsPerRole: 1\n');
+      const supervisor = server.supervisorPid();
+      assert.ok(supervisor !== undefined);
+      process.kill(supervisor, 'SIGHUP');
+      const log = join(server.layout.logDir, 'supervisor.log');
+      const deadline = Date.now() + 5000;
+      while (
+        !readFileSync(log, 'utf8').includes('configuration reloaded') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const second = new pg.Client(server.gatewayClientConfig('pgwarden', server.adminPassword()));
+      second.on('error', () => undefined);
+      await assert.rejects(second.connect(), { code: '53300' });
+      assert.equal(server.supervisorPid(), supervisor, 'same supervisor: no restart');
+    } finally {
+      await first.end();
+      writeFileSync(server.layout.configFile, '');
+    }
+  });
 });
 
 describe(`gateway with its own certificate, reloaded on change (${pgBin})`, () => {
