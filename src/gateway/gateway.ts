@@ -113,9 +113,15 @@ export class Gateway {
     if (config !== undefined) {
       const current = this.context.config;
       for (const key of ['port', 'listenAddresses', 'tls'] as const) {
-        if (JSON.stringify(current[key]) !== JSON.stringify(config[key])) needsRestart.push(`gateway.${key}`);
+        if (JSON.stringify(current[key]) !== JSON.stringify(config[key]))
+          needsRestart.push(`gateway.${key}`);
       }
-      this.context.config = { ...config, port: current.port, listenAddresses: current.listenAddresses, tls: current.tls };
+      this.context.config = {
+        ...config,
+        port: current.port,
+        listenAddresses: current.listenAddresses,
+        tls: current.tls,
+      };
       this.context.registry.setLimits(config);
     }
     await this.context.state.reload();
