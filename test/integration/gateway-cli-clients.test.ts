@@ -8,7 +8,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { inspect } from 'node:util';
-import { cleanEnv } from '../helpers/pgwarden-cli.js';
+import { cleanEnv, collectOutput } from '../helpers/pgwarden-cli.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 
@@ -70,16 +70,10 @@ function run(
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
+    const output = collectOutput(child);
+    let killed = '';
     const timer = setTimeout(() => {
-      stderr += `\n[test: killed after ${timeoutMs} ms]`;
+      killed = `\n[test: killed after ${timeoutMs} ms]`;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.on('error', (error) => {
@@ -88,7 +82,7 @@ function run(
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout: output.stdout(), stderr: output.stderr() + killed });
     });
   });
 }
