@@ -1,11 +1,27 @@
 import { FramingError } from '../../protocol/framing-error.js';
 
+/** What a tap wants of each message type: nothing, a notice, or the body (up to a cap). */
+export const TapWant = { NONE: 0, NOTIFY: 1, BODY: 2 } as const;
+
+export interface MessageTap {
+  /** Indexed by type byte. */
+  readonly wants: Uint8Array;
+  /** Largest body copied for a BODY message; longer bodies arrive truncated. */
+  readonly maxBody: number;
+  /** Called when a wanted message is complete; `body` only for BODY types. */
+  readonly onMessage: (type: number, body: Buffer | undefined, length: number) => void;
+}
+
 /**
  * Follows message boundaries in a typed protocol stream without buffering
- * it: the relay forwards every chunk as it arrives (no copy, no reassembly)
+ * it: the relay forwards every chunk as it arrived (no copy, no reassembly)
  * and the scanner only reads the 5-byte headers, so a 100 MB message costs
  * the same as a small one. Each header's declared length is checked against
  * the limit the moment the header is complete (PostgreSQL docs 55.7).
+ *
+ * An optional tap (the audit) asks for some message types: it is told when
+ * one completes, and for a few small ones (Query, Parse, CommandComplete…)
+ * gets a bounded copy of the body. Nothing else is copied.
  */
 export class MessageScanner {
   /** Bytes of the current message body still to come. */
@@ -17,8 +33,15 @@ export class MessageScanner {
   /** The first body byte of the last ReadyForQuery ('I', 'T' or 'E'), once seen. */
   transactionStatus = 0;
   private wantStatus = false;
+  private want: number = 0;
+  private length = 0;
+  private body: Buffer | undefined;
+  private bodyFill = 0;
 
-  constructor(private readonly maxMessageLength: number) {}
+  constructor(
+    private readonly maxMessageLength: number,
+    private readonly tap?: MessageTap,
+  ) {}
 
   /** True when the stream stands between two messages. */
   get atBoundary(): boolean {
@@ -36,8 +59,14 @@ export class MessageScanner {
           this.wantStatus = false;
         }
         const step = Math.min(this.remaining, end - offset);
+        if (this.body !== undefined && this.bodyFill < this.body.length) {
+          const take = Math.min(step, this.body.length - this.bodyFill);
+          chunk.copy(this.body, this.bodyFill, offset, offset + take);
+          this.bodyFill += take;
+        }
         this.remaining -= step;
         offset += step;
+        if (this.remaining === 0) this.complete();
         continue;
       }
       // Fast path: a whole header inside this chunk.
@@ -57,8 +86,9 @@ export class MessageScanner {
         type = this.header[0] as number;
         length = this.header.readInt32BE(1);
       }
-      if (length < 4)
+      if (length < 4) {
         throw new FramingError('malformed', `message length ${length} is below 4`, length >>> 0);
+      }
       if (length > this.maxMessageLength) {
         throw new FramingError(
           'too-large',
@@ -69,6 +99,21 @@ export class MessageScanner {
       this.lastType = type;
       this.remaining = length - 4;
       this.wantStatus = type === 0x5a && this.remaining > 0; // ReadyForQuery
+      if (this.tap !== undefined) {
+        this.want = this.tap.wants[type] ?? 0;
+        this.length = length;
+        this.body =
+          this.want === TapWant.BODY ? Buffer.allocUnsafe(Math.min(length - 4, this.tap.maxBody)) : undefined;
+        this.bodyFill = 0;
+        if (this.remaining === 0) this.complete();
+      }
     }
+  }
+
+  private complete(): void {
+    if (this.tap === undefined || this.want === TapWant.NONE) return;
+    const body = this.body;
+    this.body = undefined;
+    this.tap.onMessage(this.lastType, body, this.length);
   }
 }

@@ -1,0 +1,343 @@
+/**
+ * Pairs the statements a client sends with the backend's answers, from the
+ * messages the relay's scanners tap (PostgreSQL docs 55.2.2 "Simple Query",
+ * 55.2.3 "Extended Query", 55.2.5 "Function Call"). Every request that the
+ * backend answers goes into a FIFO; backend messages complete them in order.
+ * After an error in the extended protocol the backend skips everything up to
+ * the next Sync, and so does the tracker.
+ */
+
+/** What the classifier says of one statement (see src/audit/classify). */
+export interface StatementInfo {
+  readonly text: string;
+  readonly redactedText: string;
+  readonly class: string;
+  readonly commandTag: string;
+  readonly objects: readonly string[];
+  readonly sensitive: boolean;
+}
+
+export type Classify = (sql: string) => readonly StatementInfo[];
+
+export interface StatementResult {
+  readonly statementId: number;
+  readonly protocol: 'simple' | 'extended' | 'function-call';
+  readonly info: StatementInfo;
+  /** The backend's command tag, or the SQLSTATE of the error. */
+  readonly outcome: string;
+  readonly error: boolean;
+  /** Rows affected or returned, from the command tag; null when the tag carries none. */
+  readonly rows: number | null;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Prepared statement name for the extended protocol ('' for the unnamed one). */
+  readonly statementName?: string;
+}
+
+type Op =
+  | {
+      kind: 'query';
+      infos: readonly StatementInfo[];
+      index: number;
+      failed: boolean;
+      startedAt: number;
+    }
+  | { kind: 'parse'; name: string; infos: readonly StatementInfo[]; startedAt: number }
+  | {
+      kind: 'execute';
+      statementName: string;
+      /** Captured when the client sends Execute: a later Parse may reuse the name before the answer. */
+      infos: readonly StatementInfo[];
+      startedAt: number;
+    }
+  | { kind: 'function'; oid: number; startedAt: number }
+  | { kind: 'bind' | 'describe' | 'close' | 'sync' };
+
+enum T {
+  QUERY = 0x51, // Q
+  PARSE = 0x50, // P
+  BIND = 0x42, // B
+  EXECUTE = 0x45, // E (frontend)
+  DESCRIBE = 0x44, // D (frontend)
+  CLOSE = 0x43, // C (frontend)
+  SYNC = 0x53, // S (frontend)
+  FUNCTION_CALL = 0x46, // F
+  PARSE_COMPLETE = 0x31, // 1
+  BIND_COMPLETE = 0x32, // 2
+  CLOSE_COMPLETE = 0x33, // 3
+  ROW_DESCRIPTION = 0x54, // T
+  NO_DATA = 0x6e, // n
+  COMMAND_COMPLETE = 0x43, // C (backend)
+  EMPTY_QUERY = 0x49, // I
+  PORTAL_SUSPENDED = 0x73, // s
+  ERROR_RESPONSE = 0x45, // E (backend)
+  READY_FOR_QUERY = 0x5a, // Z
+  FUNCTION_CALL_RESPONSE = 0x56, // V
+}
+
+/** Frontend types the tracker needs: bodies for Q, P, B, E, C, D, F; a notice for S. */
+export const FRONTEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> = [
+  [T.QUERY, 'body'],
+  [T.PARSE, 'body'],
+  [T.BIND, 'body'],
+  [T.EXECUTE, 'body'],
+  [T.CLOSE, 'body'],
+  [T.DESCRIBE, 'notify'],
+  [T.SYNC, 'notify'],
+  [T.FUNCTION_CALL, 'body'],
+];
+
+/** Backend types the tracker needs: bodies for CommandComplete and ErrorResponse. */
+export const BACKEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> = [
+  [T.COMMAND_COMPLETE, 'body'],
+  [T.ERROR_RESPONSE, 'body'],
+  [T.PARSE_COMPLETE, 'notify'],
+  [T.BIND_COMPLETE, 'notify'],
+  [T.CLOSE_COMPLETE, 'notify'],
+  [T.ROW_DESCRIPTION, 'notify'],
+  [T.NO_DATA, 'notify'],
+  [T.EMPTY_QUERY, 'notify'],
+  [T.PORTAL_SUSPENDED, 'notify'],
+  [T.READY_FOR_QUERY, 'notify'],
+  [T.FUNCTION_CALL_RESPONSE, 'notify'],
+];
+
+export class StatementTracker {
+  private readonly ops: Op[] = [];
+  private readonly statements = new Map<string, readonly StatementInfo[]>();
+  private readonly portals = new Map<string, string>();
+  private nextStatementId = 1;
+
+  constructor(
+    private readonly classify: Classify,
+    private readonly onResult: (result: StatementResult) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A complete frontend message (body possibly truncated to the tap's cap). */
+  fromClient(type: number, body: Buffer | undefined): void {
+    switch (type) {
+      case T.QUERY: {
+        const sql = cstring(body, 0).value;
+        this.ops.push({
+          kind: 'query',
+          infos: this.classify(sql),
+          index: 0,
+          failed: false,
+          startedAt: this.now(),
+        });
+        return;
+      }
+      case T.PARSE: {
+        const name = cstring(body, 0);
+        const infos = this.classify(cstring(body, name.next).value);
+        this.statements.set(name.value, infos);
+        this.ops.push({ kind: 'parse', name: name.value, infos, startedAt: this.now() });
+        return;
+      }
+      case T.BIND: {
+        const portal = cstring(body, 0);
+        this.portals.set(portal.value, cstring(body, portal.next).value);
+        this.ops.push({ kind: 'bind' });
+        return;
+      }
+      case T.EXECUTE: {
+        const statementName = this.portals.get(cstring(body, 0).value) ?? '';
+        const infos = this.statements.get(statementName) ?? [];
+        this.ops.push({ kind: 'execute', statementName, infos, startedAt: this.now() });
+        return;
+      }
+      case T.CLOSE: {
+        const what = body?.[0];
+        const name = cstring(body, 1).value;
+        if (what === 0x53) this.statements.delete(name);
+        else this.portals.delete(name);
+        this.ops.push({ kind: 'close' });
+        return;
+      }
+      case T.DESCRIBE:
+        this.ops.push({ kind: 'describe' });
+        return;
+      case T.SYNC:
+        this.ops.push({ kind: 'sync' });
+        return;
+      case T.FUNCTION_CALL:
+        this.ops.push({
+          kind: 'function',
+          oid: body !== undefined && body.length >= 4 ? body.readUInt32BE(0) : 0,
+          startedAt: this.now(),
+        });
+        return;
+    }
+  }
+
+  /** A complete backend message. */
+  fromBackend(type: number, body: Buffer | undefined): void {
+    const head = this.ops[0];
+    switch (type) {
+      case T.PARSE_COMPLETE:
+      case T.BIND_COMPLETE:
+      case T.CLOSE_COMPLETE:
+        this.ops.shift();
+        return;
+      case T.ROW_DESCRIPTION:
+      case T.NO_DATA:
+        if (head?.kind === 'describe') this.ops.shift();
+        return;
+      case T.COMMAND_COMPLETE:
+      case T.EMPTY_QUERY:
+      case T.PORTAL_SUSPENDED: {
+        const tag =
+          type === T.COMMAND_COMPLETE
+            ? cstring(body, 0).value
+            : type === T.EMPTY_QUERY
+              ? 'EMPTY'
+              : 'SUSPENDED';
+        if (head?.kind === 'query') this.finishQueryStatement(head, tag, false);
+        else if (head?.kind === 'execute') {
+          this.ops.shift();
+          this.finishExecute(head, tag, false);
+        }
+        return;
+      }
+      case T.ERROR_RESPONSE: {
+        const code = errorCode(body);
+        if (head === undefined) return;
+        if (head.kind === 'query') {
+          this.finishQueryStatement(head, code, true);
+          head.failed = true;
+          return;
+        }
+        if (head.kind === 'execute') this.finishExecute(head, code, true);
+        else if (head.kind === 'parse') this.finishParse(head, code);
+        else if (head.kind === 'function') this.finishFunction(head, code, true);
+        // The backend now skips every message up to the next Sync (docs 55.2.3).
+        while (this.ops.length > 0 && this.ops[0]?.kind !== 'sync') this.ops.shift();
+        return;
+      }
+      case T.FUNCTION_CALL_RESPONSE:
+        if (head?.kind === 'function') {
+          this.ops.shift();
+          this.finishFunction(head, 'FUNCTION CALL', false);
+        }
+        return;
+      case T.READY_FOR_QUERY: {
+        // Ends one query or one Sync; anything before it was skipped after an error.
+        while (this.ops.length > 0) {
+          const op = this.ops.shift() as Op;
+          if (op.kind === 'query' || op.kind === 'sync') break;
+        }
+        return;
+      }
+    }
+  }
+
+  private finishQueryStatement(
+    op: Extract<Op, { kind: 'query' }>,
+    outcome: string,
+    error: boolean,
+  ): void {
+    if (op.failed) return;
+    const info = op.infos[Math.min(op.index, op.infos.length - 1)] ?? UNKNOWN;
+    const now = this.now();
+    this.emit('simple', info, outcome, error, op.startedAt, now);
+    op.index++;
+    op.startedAt = now;
+  }
+
+  private finishExecute(
+    op: Extract<Op, { kind: 'execute' }>,
+    outcome: string,
+    error: boolean,
+  ): void {
+    this.emit(
+      'extended',
+      op.infos[0] ?? UNKNOWN,
+      outcome,
+      error,
+      op.startedAt,
+      this.now(),
+      op.statementName,
+    );
+  }
+
+  private finishParse(op: Extract<Op, { kind: 'parse' }>, code: string): void {
+    this.emit('extended', op.infos[0] ?? UNKNOWN, code, true, op.startedAt, this.now(), op.name);
+  }
+
+  private finishFunction(
+    op: Extract<Op, { kind: 'function' }>,
+    outcome: string,
+    error: boolean,
+  ): void {
+    const info: StatementInfo = {
+      text: `<function call oid ${op.oid}>`,
+      redactedText: `<function call oid ${op.oid}>`,
+      class: 'FUNCTION',
+      commandTag: 'FUNCTION CALL',
+      objects: [`oid:${op.oid}`],
+      sensitive: false,
+    };
+    this.emit('function-call', info, outcome, error, op.startedAt, this.now());
+  }
+
+  private emit(
+    protocol: StatementResult['protocol'],
+    info: StatementInfo,
+    outcome: string,
+    error: boolean,
+    startedAt: number,
+    endedAt: number,
+    statementName?: string,
+  ): void {
+    this.onResult({
+      statementId: this.nextStatementId++,
+      protocol,
+      info,
+      outcome,
+      error,
+      rows: error ? null : rowsOf(outcome),
+      startedAt,
+      durationMs: endedAt - startedAt,
+      ...(statementName === undefined ? {} : { statementName }),
+    });
+  }
+}
+
+const UNKNOWN: StatementInfo = {
+  text: '',
+  redactedText: '',
+  class: 'UNKNOWN',
+  commandTag: 'UNKNOWN',
+  objects: [],
+  sensitive: false,
+};
+
+/** Rows from a command tag: the last number of "SELECT 5", "INSERT 0 3", "COPY 10". */
+function rowsOf(tag: string): number | null {
+  const match = /(\d+)$/.exec(tag);
+  return match === null || /^(BEGIN|COMMIT|ROLLBACK|SET|CREATE|ALTER|DROP)\b/.test(tag)
+    ? null
+    : Number(match[1]);
+}
+
+function cstring(body: Buffer | undefined, start: number): { value: string; next: number } {
+  if (body === undefined || start >= body.length) return { value: '', next: start };
+  const end = body.indexOf(0, start);
+  const stop = end < 0 ? body.length : end;
+  return { value: body.toString('utf8', start, stop), next: stop + 1 };
+}
+
+/** The SQLSTATE ('C' field) of an ErrorResponse body. */
+function errorCode(body: Buffer | undefined): string {
+  if (body === undefined) return 'XX000';
+  let offset = 0;
+  while (offset < body.length && body[offset] !== 0) {
+    const field = body[offset] as number;
+    const end = body.indexOf(0, offset + 1);
+    if (end < 0) break;
+    if (field === 0x43) return body.toString('latin1', offset + 1, end);
+    offset = end + 1;
+  }
+  return 'XX000';
+}
