@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   PGW_FIREWALL_RULE_EXISTS: 'A firewall rule of that name already exists.',
   PGW_FIREWALL_RULE_NOT_FOUND: 'No firewall rule has that name.',
   PGW_GATEWAY_LISTEN_FAILED: 'The gateway could not listen on its port.',
+  PGW_AUDIT_KEY_INVALID:
+    'The audit log key is missing, unreadable, of the wrong size, or accessible by other users.',
+  PGW_AUDIT_LOG_TAMPERED: 'The audit log is not intact: a record was altered, removed or moved.',
+  PGW_AUDIT_WRITE_FAILED: 'An audit record could not be written to disk.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config/options.js';
 import { exitCodeFor, isPgwardenError, messageOf, PgwardenError } from '../errors.js';
 import type { CliIo, Command } from './cli-io.js';
+import { auditCommand } from './commands/audit.js';
 import { caCommand } from './commands/ca.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   firewallRuleCommand,
   networkCommand,
   caCommand,
+  auditCommand,
   configCommand,
 ];
 
@@ -48,6 +50,15 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   'end-ip-address': { type: 'string' },
   cidr: { type: 'string' },
   out: { type: 'string' },
+  lines: { type: 'string', short: 'n' },
+  follow: { type: 'boolean' },
+  user: { type: 'string' },
+  class: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  object: { type: 'string' },
+  ip: { type: 'string' },
+  outcome: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

@@ -138,6 +138,73 @@ export const GatewayConfigSchema = z.strictObject({
   tls: GatewayTlsConfigSchema.prefault({}),
 });
 
+/** pgaudit's classes (pgaudit.log), plus `connection` for connection events. */
+export const AUDIT_CLASSES = [
+  'connection',
+  'read',
+  'write',
+  'function',
+  'role',
+  'ddl',
+  'misc',
+  'misc_set',
+] as const;
+const auditClassList = z.array(z.enum([...AUDIT_CLASSES, 'all', 'none']));
+
+export const AuditConfigSchema = z.strictObject({
+  log: auditClassList
+    .default(['connection', 'ddl', 'role', 'write'])
+    .describe(
+      'What is audited (like pgaudit.log): connection, read, write, function, role, ddl, misc, misc_set, all, none.',
+    ),
+  roles: z
+    .record(z.string().min(1), auditClassList)
+    .default({})
+    .describe('Per-role classes, replacing `log` for sessions of that role (like pgaudit.role).'),
+  databases: z
+    .record(z.string().min(1), auditClassList)
+    .default({})
+    .describe(
+      'Per-database classes, replacing `log` for sessions on that database (a role entry wins).',
+    ),
+  durable: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Write and fsync each statement's record before its result reaches the client (costs latency).",
+    ),
+  maxFileMegabytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(64)
+    .describe('Rotate a log file at this size.'),
+  rotateHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(168)
+    .default(24)
+    .describe('Rotate a log file at this age.'),
+  retentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(30)
+    .describe('Delete log files older than this.'),
+  maxStatementBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(16 * 1024 * 1024)
+    .default(65536)
+    .describe(
+      'Longest statement text kept in a record; longer statements are cut (and classified as far as they parse).',
+    ),
+});
+
 export const BackendConfigSchema = z.strictObject({
   host: z
     .string()
@@ -180,6 +247,7 @@ export const BackendConfigSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
   gateway: GatewayConfigSchema.prefault({}),
+  audit: AuditConfigSchema.prefault({}),
   backend: BackendConfigSchema.optional().describe(
     "An external PostgreSQL behind the gateway. The managed server then only keeps pgwarden's state.",
   ),
@@ -189,9 +257,11 @@ export const ConfigSchema = z.strictObject({
 export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Configuration after validation and defaults: what the program is given. */
 export type BackendConfig = Readonly<z.output<typeof BackendConfigSchema>>;
+export type AuditConfig = Readonly<z.output<typeof AuditConfigSchema>>;
 export type Config = Readonly<{
   server: Readonly<z.output<typeof ServerConfigSchema>>;
   gateway: Readonly<z.output<typeof GatewayConfigSchema>>;
+  audit: AuditConfig;
   backend?: BackendConfig | undefined;
 }>;
 

@@ -1,3 +1,4 @@
+import type { Auditor } from '../audit/auditor.js';
 import type { Config } from '../config/config-schema.js';
 import type { BackendTarget } from './backend/backend-connector.js';
 import type { GatewayState } from './gateway-state.js';
@@ -19,6 +20,8 @@ export interface GatewayContext {
   readonly tls: TlsContext;
   readonly events: SecurityEventSink;
   readonly backend: BackendTarget;
+  /** The statement and connection audit. */
+  readonly auditor: Auditor;
   /** Keys mock SCRAM challenges for unknown roles; stable across restarts. */
   readonly mockSecret: Buffer;
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackendConfig, Config } from '../config/config-schema.js';
+import { Auditor } from '../audit/auditor.js';
+import type { AuditConfig, BackendConfig, Config } from '../config/config-schema.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
 import { PgwardenError } from '../errors.js';
 import { writeFileAtomic } from '../server/data-dir.js';
@@ -13,7 +14,7 @@ import { ExternalRoleSource } from './backend/external-role-source.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayState } from './gateway-state.js';
 import { RoleDirectory, type RoleSource } from './role-directory.js';
-import { JsonLinesEventSink } from './security-events.js';
+import { JsonLinesEventSink, type SecurityEventSink } from './security-events.js';
 import { ClientSession } from './session/client-session.js';
 import { SessionRegistry } from './session-registry.js';
 import { TlsContext } from './tls-context.js';
@@ -48,9 +49,13 @@ export class Gateway {
   static async start(
     layout: DataDirLayout,
     config: Config['gateway'],
+    auditConfig: AuditConfig,
     backendConfig: BackendConfig | undefined,
     onWarning: (message: string) => void,
   ): Promise<Gateway> {
+    const auditor = await Auditor.start(layout, auditConfig, (error) =>
+      onWarning(`audit: ${error.message}`),
+    );
     const directory = new RoleDirectory(layout.socketDir);
     const backendTls = backendConfig === undefined ? undefined : backendTlsOptions(backendConfig);
     const backend: BackendTarget =
@@ -74,7 +79,8 @@ export class Gateway {
       directory,
       roles,
       tls,
-      events: new JsonLinesEventSink(layout.gatewayEvents),
+      events: auditedEvents(new JsonLinesEventSink(layout.gatewayEvents), auditor),
+      auditor,
       backend,
       mockSecret: mockSecret(layout),
     };
@@ -108,8 +114,9 @@ export class Gateway {
    * timeouts, message size) and reloads rules and settings (which also arrive
    * by LISTEN/NOTIFY). Returns the changed keys that only a restart applies.
    */
-  async reload(config?: Config['gateway']): Promise<string[]> {
+  async reload(config?: Config['gateway'], audit?: AuditConfig): Promise<string[]> {
     const needsRestart: string[] = [];
+    if (audit !== undefined) this.context.auditor.reconfigure(audit);
     if (config !== undefined) {
       const current = this.context.config;
       for (const key of ['port', 'listenAddresses', 'tls'] as const) {
@@ -145,7 +152,8 @@ export class Gateway {
     while (this.sessions.size > 0 && Date.now() < grace) await sleep(25);
     await this.context.state.stop();
     this.context.tls.stop();
-    await (this.context.events as JsonLinesEventSink).flush();
+    await this.context.events.flush?.();
+    await this.context.auditor.close();
     await this.context.directory.end().catch(() => undefined);
     if (this.context.roles !== this.context.directory)
       await this.context.roles.end().catch(() => undefined);
@@ -235,4 +243,15 @@ function mockSecret(layout: DataDirLayout): Buffer {
   const secret = randomBytes(32);
   writeFileAtomic(file, `${secret.toString('base64')}\n`, 0o600);
   return secret;
+}
+
+/** Security events go to the events file and, when connections are audited, to the audit log. */
+function auditedEvents(file: JsonLinesEventSink, auditor: Auditor): SecurityEventSink {
+  return {
+    record(event) {
+      file.record(event);
+      auditor.connectionEvent(event);
+    },
+    flush: () => file.flush(),
+  };
 }

@@ -41,6 +41,7 @@ export interface SecurityEvent {
 
 export interface SecurityEventSink {
   record(event: SecurityEvent): void;
+  flush?(): Promise<void>;
 }
 
 /**

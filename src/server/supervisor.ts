@@ -99,7 +99,7 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
   const reloadGateway = async (): Promise<void> => {
     try {
       const fresh = ctx.reloadConfig();
-      const needsRestart = (await gateway?.reload(fresh.gateway)) ?? [];
+      const needsRestart = (await gateway?.reload(fresh.gateway, fresh.audit)) ?? [];
       ctx.progress(
         needsRestart.length === 0
           ? 'configuration reloaded'
@@ -135,7 +135,7 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       });
     }
     await withControl(layout.socketDir, STATE_DATABASE, (client) => migrateState(client));
-    gateway = await Gateway.start(layout, config.gateway, config.backend, (warning) =>
+    gateway = await Gateway.start(layout, config.gateway, config.audit, config.backend, (warning) =>
       ctx.progress(`warning: ${warning}`),
     );
     record('ready', postgres.pid);

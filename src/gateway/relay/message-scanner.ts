@@ -103,7 +103,9 @@ export class MessageScanner {
         this.want = this.tap.wants[type] ?? 0;
         this.length = length;
         this.body =
-          this.want === TapWant.BODY ? Buffer.allocUnsafe(Math.min(length - 4, this.tap.maxBody)) : undefined;
+          this.want === TapWant.BODY
+            ? Buffer.allocUnsafe(Math.min(length - 4, this.tap.maxBody))
+            : undefined;
         this.bodyFill = 0;
         if (this.remaining === 0) this.complete();
       }

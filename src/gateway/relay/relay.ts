@@ -4,7 +4,7 @@ import { fatal } from '../../protocol/backend/error-response.js';
 import { FramingError } from '../../protocol/framing-error.js';
 import { TERMINATE } from '../../protocol/frontend/terminate.js';
 import { SQLSTATE } from '../../protocol/sqlstate.js';
-import { MessageScanner } from './message-scanner.js';
+import { MessageScanner, type MessageTap } from './message-scanner.js';
 
 export type RelayEnd =
   | 'client-closed'
@@ -23,6 +23,9 @@ export interface RelayOptions {
   readonly initialTransactionStatus: number;
   /** Called when the client leaves while the backend still works on its request. */
   readonly onAbandoned: () => void;
+  /** The audit's taps on each direction, if the session is audited. */
+  readonly clientTap?: MessageTap | undefined;
+  readonly backendTap?: MessageTap | undefined;
   readonly onEnd: (reason: RelayEnd, detail?: string) => void;
 }
 
@@ -40,7 +43,10 @@ const READY_IDLE = 0x49; // 'I'
  */
 export class Relay {
   private readonly fromClient: MessageScanner;
-  private readonly fromBackend = new MessageScanner(0x7fffffff);
+  private readonly fromBackend: MessageScanner;
+  /** Bytes relayed each way, for the session's closing record. */
+  bytesFromClient = 0;
+  bytesFromBackend = 0;
   private ended = false;
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -50,7 +56,8 @@ export class Relay {
     private readonly backend: net.Socket,
     private readonly options: RelayOptions,
   ) {
-    this.fromClient = new MessageScanner(options.maxMessageLength);
+    this.fromClient = new MessageScanner(options.maxMessageLength, options.clientTap);
+    this.fromBackend = new MessageScanner(0x7fffffff, options.backendTap);
     this.fromBackend.transactionStatus = options.initialTransactionStatus;
   }
 
@@ -68,6 +75,7 @@ export class Relay {
         return;
       }
       this.lastActivity = Date.now();
+      this.bytesFromClient += chunk.length;
       if (this.fromClient.lastType !== TERMINATE_TYPE) this.requestPending = true;
       if (!backend.write(chunk)) client.pause();
     });
@@ -79,6 +87,7 @@ export class Relay {
         return;
       }
       this.lastActivity = Date.now();
+      this.bytesFromBackend += chunk.length;
       if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary)
         this.requestPending = false;
       if (!client.write(chunk)) backend.pause();

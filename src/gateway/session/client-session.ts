@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import type { SessionAuditContext } from '../../audit/auditor.js';
 import {
   AUTHENTICATION_OK,
   serializeAuthenticationSasl,
@@ -69,6 +71,8 @@ export class ClientSession {
   private entry: SessionEntry | undefined;
   private relay: Relay | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  /** Names this session in audit records. */
+  private readonly sessionId = randomBytes(6).toString('hex');
   private channelBound = false;
   private finished = false;
 
@@ -309,7 +313,20 @@ export class ClientSession {
     if (reader.hasBuffered()) throw violation('message received before authentication completed');
     reader.detach();
     const backendKey = login.backendKey;
+    const auditContext: SessionAuditContext = {
+      session: this.sessionId,
+      address: this.address,
+      port: this.socket.remotePort,
+      tls: this.tlsSocket?.getProtocol() ?? 'none',
+      database: this.database ?? user,
+      user,
+      applicationName: this.applicationName,
+    };
+    const audit = this.gateway.auditor.session(auditContext);
+    const startedAt = Date.now();
     this.relay = new Relay(this.stream, login.socket, {
+      clientTap: audit?.clientTap,
+      backendTap: audit?.backendTap,
       maxMessageLength: this.gateway.config.maxMessageLength,
       idleTimeoutMs: this.gateway.config.idleSessionTimeoutSeconds * 1000,
       initialTransactionStatus: ready[ready.length - 1] as number,
@@ -319,7 +336,17 @@ export class ClientSession {
           this.gateway.backend,
           serializeCancelRequest(backendKey.processId, backendKey.secretKey),
         ),
-      onEnd: (reason, detail) => this.relayEnded(reason, detail),
+      onEnd: (reason, detail) => {
+        this.gateway.auditor.sessionClosed(auditContext, {
+          durationMs: Date.now() - startedAt,
+          bytesIn: this.relay?.bytesFromClient ?? 0,
+          bytesOut: this.relay?.bytesFromBackend ?? 0,
+          statements: audit?.totals.statements ?? 0,
+          rows: audit?.totals.rows ?? 0,
+          reason,
+        });
+        this.relayEnded(reason, detail);
+      },
     });
     this.relay.start(pending, login.leftover);
   }

@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import type { AuditConfig } from '../config/config-schema.js';
+import { type MessageTap, TapWant } from '../gateway/relay/message-scanner.js';
+import { SECURITY_EVENTS, type SecurityEvent } from '../gateway/security-events.js';
+import type { DataDirLayout } from '../server/data-dir-layout.js';
+import { classesFor, isAudited } from './audit-policy.js';
+import { SqlClassifier } from './classify/classify-sql.js';
+import { AuditWriter } from './log/audit-writer.js';
+import {
+  BACKEND_WANTS,
+  FRONTEND_WANTS,
+  type StatementResult,
+  StatementTracker,
+} from './tap/statement-tracker.js';
+
+/** Stable event codes of audit records (5xxx; connection events keep the 1xxx–4xxx security codes). */
+export const AUDIT_EVENTS = {
+  statement: 5001,
+  'session.closed': 5002,
+  'connection.received': 5003,
+} as const;
+
+/** What every record of one session carries. */
+export interface SessionAuditContext {
+  readonly session: string;
+  readonly address: string;
+  readonly port: number | undefined;
+  readonly tls: string;
+  readonly database: string;
+  readonly user: string;
+  readonly applicationName: string | undefined;
+}
+
+export interface SessionAudit {
+  readonly clientTap: MessageTap;
+  readonly backendTap: MessageTap;
+  /** Rows and statements seen, for the session's closing record. */
+  readonly totals: { statements: number; rows: number };
+}
+
+/**
+ * The gateway's audit: classifies statements with PostgreSQL's own parser,
+ * applies the policy, and appends records to the hash-chained log. Off the
+ * relay's path: records are queued and written in batches; nothing waits for
+ * the disk unless `durable` is on.
+ */
+export class Auditor {
+  private constructor(
+    private config: AuditConfig,
+    private readonly classifier: SqlClassifier,
+    private readonly writer: AuditWriter,
+  ) {}
+
+  static async start(
+    layout: DataDirLayout,
+    config: AuditConfig,
+    onError: (error: Error) => void,
+  ): Promise<Auditor> {
+    const classifier = await SqlClassifier.create();
+    const writer = await AuditWriter.open({
+      dir: join(layout.root, 'audit'),
+      keyFile: join(layout.root, 'keys', 'audit.key'),
+      maxFileBytes: config.maxFileMegabytes * 1024 * 1024,
+      maxFileAgeMs: config.rotateHours * 3_600_000,
+      retentionDays: config.retentionDays,
+      durable: config.durable,
+      onError,
+    });
+    return new Auditor(config, classifier, writer);
+  }
+
+  reconfigure(config: AuditConfig): void {
+    this.config = config;
+  }
+
+  /** Connection events (firewall, TLS, authentication, limits), when `connection` is audited. */
+  connectionEvent(event: SecurityEvent, port?: number): void {
+    if (!classesFor(this.config, event.user, event.database).has('connection')) return;
+    void this.writer.append({
+      code: SECURITY_EVENTS[event.event],
+      ...event,
+      ...(port === undefined ? {} : { port }),
+    });
+  }
+
+  /** Taps for one authenticated session, or undefined when none of its statements are audited. */
+  session(context: SessionAuditContext): SessionAudit | undefined {
+    const classes = classesFor(this.config, context.user, context.database);
+    const statementClasses = [...classes].some((c) => c !== 'connection');
+    const totals = { statements: 0, rows: 0 };
+    if (!statementClasses) return undefined;
+    const maxBody = this.config.maxStatementBytes;
+    const tracker = new StatementTracker(
+      (sql) => this.classifier.classify(sql),
+      (result) => {
+        totals.statements++;
+        if (result.rows !== null) totals.rows += result.rows;
+        if (isAudited(classes, result.info.class)) this.statement(context, result);
+      },
+    );
+    return {
+      clientTap: tap(FRONTEND_WANTS, maxBody, (type, body) => tracker.fromClient(type, body)),
+      backendTap: tap(BACKEND_WANTS, 1024, (type, body) => tracker.fromBackend(type, body)),
+      totals,
+    };
+  }
+
+  /** The session's last record: how long, how much, how it ended. */
+  sessionClosed(
+    context: SessionAuditContext,
+    summary: {
+      durationMs: number;
+      bytesIn: number;
+      bytesOut: number;
+      statements: number;
+      rows: number;
+      reason: string;
+    },
+  ): void {
+    if (!classesFor(this.config, context.user, context.database).has('connection')) return;
+    void this.writer.append({
+      code: AUDIT_EVENTS['session.closed'],
+      event: 'session.closed',
+      ...context,
+      ...summary,
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  private statement(context: SessionAuditContext, result: StatementResult): void {
+    void this.writer.append({
+      code: AUDIT_EVENTS.statement,
+      event: 'statement',
+      ...context,
+      statementId: result.statementId,
+      protocol: result.protocol,
+      ...(result.statementName === undefined ? {} : { prepared: result.statementName }),
+      class: result.info.class,
+      command: result.info.commandTag,
+      objects: result.info.objects,
+      statement: result.info.redactedText,
+      outcome: result.outcome,
+      error: result.error,
+      rows: result.rows,
+      durationMs: result.durationMs,
+    });
+  }
+}
+
+function tap(
+  wants: ReadonlyArray<readonly [number, 'body' | 'notify']>,
+  maxBody: number,
+  onMessage: (type: number, body: Buffer | undefined) => void,
+): MessageTap {
+  const table = new Uint8Array(256);
+  for (const [type, want] of wants) table[type] = want === 'body' ? TapWant.BODY : TapWant.NOTIFY;
+  return { wants: table, maxBody, onMessage };
+}

@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+
+/** Where the audit log lives in a data directory; the key is kept outside the log directory. */
+export interface AuditPaths {
+  /** `<dataDir>/audit/`: the audit-*.jsonl files (mode 0700, files 0600). */
+  readonly logDir: string;
+  /** `<dataDir>/keys/audit.key`: the HMAC key (mode 0600). */
+  readonly keyFile: string;
+}
+
+export function auditPaths(dataDir: string): AuditPaths {
+  return { logDir: join(dataDir, 'audit'), keyFile: join(dataDir, 'keys', 'audit.key') };
+}

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { listAuditFiles } from '../../audit/log/audit-files.js';
+import { loadAuditKey } from '../../audit/log/audit-key.js';
+import { auditPaths } from '../../audit/log/audit-paths.js';
+import {
+  type AuditFilter,
+  auditFilter,
+  follow,
+  parseTimeBound,
+  readAuditLog,
+  tail,
+} from '../../audit/log/audit-reader.js';
+import type { SealedAuditRecord } from '../../audit/log/audit-record.js';
+import { verifyAuditLog } from '../../audit/log/audit-verifier.js';
+import { PgwardenError } from '../../errors.js';
+import type { CliIo, Command, CommandInput } from '../cli-io.js';
+import { loadCommandConfig } from '../command-context.js';
+
+const USAGE =
+  'pgwarden audit verify [--json] | tail [-n N] [--follow] [--json] | search [--user U] [--class C] [--since T] [--until T] [--object O] [--ip A] [--outcome X] [--json]';
+
+const SEARCH_FLAGS = ['user', 'class', 'since', 'until', 'object', 'ip', 'outcome'] as const;
+
+/** Reads the audit log files only: works while the server is down. */
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'Verify, tail and search the tamper-evident audit log.',
+  usage: USAGE,
+  flags: ['json', 'lines', 'follow', ...SEARCH_FLAGS],
+  async run(input) {
+    const [sub, ...extra] = input.args;
+    if (sub === undefined || !['verify', 'tail', 'search'].includes(sub) || extra.length > 0) {
+      throw usage(
+        sub === undefined ? 'audit needs a subcommand' : `unknown audit subcommand "${sub}"`,
+      );
+    }
+    const allowed: Record<string, readonly string[]> = {
+      verify: ['json'],
+      tail: ['json', 'lines', 'follow'],
+      search: ['json', ...SEARCH_FLAGS],
+    };
+    for (const flag of auditCommand.flags) {
+      if (input.flags[flag] !== undefined && !allowed[sub]?.includes(flag)) {
+        throw usage(`"pgwarden audit ${sub}" does not take --${flag}`);
+      }
+    }
+    const { logDir, keyFile } = auditPaths(loadCommandConfig(input).dataDir);
+    const json = input.flags.json === true;
+    switch (sub) {
+      case 'verify':
+        return verify(input.io, logDir, keyFile, json);
+      case 'tail':
+        return tailLog(input, logDir, json);
+      default:
+        return search(input, logDir, json);
+    }
+  },
+};
+
+async function verify(io: CliIo, logDir: string, keyFile: string, json: boolean): Promise<number> {
+  const files = await listAuditFiles(logDir);
+  if (files.length === 0 && !existsSync(keyFile)) {
+    if (json) io.out(JSON.stringify({ ok: true, records: 0, files: 0, firstSeq: 0, lastSeq: 0 }));
+    else io.out(`audit log intact: 0 records in 0 files (no audit log in ${logDir} yet)`);
+    return 0;
+  }
+  const result = await verifyAuditLog(logDir, loadAuditKey(keyFile));
+  if (json) io.out(JSON.stringify(result, null, 2));
+  if (result.ok) {
+    if (!json) {
+      io.out(
+        `audit log intact: ${result.records} records in ${result.files} files (seq ${result.firstSeq}..${result.lastSeq})`,
+      );
+    }
+    return 0;
+  }
+  throw new PgwardenError(
+    'PGW_AUDIT_LOG_TAMPERED',
+    `the audit log is not intact: ${result.message}`,
+    {
+      hint: `${result.records} records before it verified; compare ${result.file} with a backup, and treat the events around seq ${result.seq ?? '?'} as untrustworthy`,
+    },
+  );
+}
+
+async function tailLog(input: CommandInput, logDir: string, json: boolean): Promise<number> {
+  const text = input.flags.lines;
+  const n = typeof text === 'string' ? Number(text) : 10;
+  if (!Number.isSafeInteger(n) || n < 0) throw usage(`-n takes a count, not "${String(text)}"`);
+  const printer = recordPrinter(input.io, json);
+  const records = await tail(logDir, n);
+  for (const record of records) printer(record);
+  if (input.flags.follow !== true) return 0;
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const lastSeq = records.at(-1)?.seq;
+    for await (const record of follow(logDir, {
+      signal: controller.signal,
+      ...(lastSeq === undefined ? {} : { afterSeq: lastSeq }),
+    })) {
+      printer(record);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}
+
+async function search(input: CommandInput, logDir: string, json: boolean): Promise<number> {
+  const flag = (name: string): string | undefined => {
+    const value = input.flags[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const since = flag('since');
+  const until = flag('until');
+  const filter: AuditFilter = {
+    user: flag('user'),
+    class: flag('class'),
+    object: flag('object'),
+    ip: flag('ip'),
+    outcome: flag('outcome'),
+    ...(since === undefined ? {} : { since: parseTimeBound(since) }),
+    ...(until === undefined ? {} : { until: parseTimeBound(until) }),
+  };
+  auditFilter(filter); // reports a bad --ip before reading anything
+  const printer = recordPrinter(input.io, json);
+  for await (const record of readAuditLog(logDir, filter)) printer(record);
+  return 0;
+}
+
+const COLUMNS = [
+  { title: 'time', width: 24 },
+  { title: 'user', width: 16 },
+  { title: 'address', width: 15 },
+  { title: 'class', width: 8 },
+  { title: 'outcome', width: 12 },
+  { title: 'statement', width: 0 },
+] as const;
+
+/**
+ * Prints records as they come: JSON lines with --json, else a table (fixed
+ * column widths, so follow mode and long searches can stream).
+ */
+function recordPrinter(io: CliIo, json: boolean): (record: SealedAuditRecord) => void {
+  if (json) return (record) => io.out(JSON.stringify(record));
+  let header = false;
+  return (record) => {
+    if (!header) {
+      io.out(row(COLUMNS.map((c) => c.title)));
+      header = true;
+    }
+    const statement =
+      typeof record.statement === 'string' ? record.statement : `[${String(record.event)}]`;
+    io.out(
+      row([
+        String(record.time),
+        text(record.user),
+        text(record.address),
+        text(record.class),
+        text(record.outcome),
+        truncate(statement.replace(/\s+/g, ' ').trim(), 80),
+      ]),
+    );
+  };
+}
+
+function row(cells: readonly string[]): string {
+  return cells
+    .map((cell, i) => cell.padEnd(COLUMNS[i]?.width ?? 0))
+    .join('  ')
+    .trimEnd();
+}
+
+function text(value: unknown): string {
+  return value === undefined || value === null || value === '' ? '-' : String(value);
+}
+
+function truncate(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+function usage(message: string): PgwardenError {
+  return new PgwardenError('PGW_USAGE', message, { hint: `usage: ${USAGE}` });
+}

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadAuditKey } from '../../../src/audit/log/audit-key.js';
+import { GENESIS_MAC, recordMac } from '../../../src/audit/log/audit-record.js';
+import { verifyAuditLog } from '../../../src/audit/log/audit-verifier.js';
+import { AuditWriter } from '../../../src/audit/log/audit-writer.js';
+import {
+  auditFiles,
+  editLines,
+  statementEvent,
+  tempLog,
+  writeRecords,
+} from './audit-test-helpers.js';
+
+describe('audit log chain', () => {
+  it('a chain of 1000 records verifies, and each record is sealed as documented', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 1000);
+    const key = loadAuditKey(log.keyFile);
+    const result = await verifyAuditLog(log.dir, key);
+    assert.deepEqual(result, { ok: true, records: 1000, files: 1, firstSeq: 1, lastSeq: 1000 });
+
+    const [file] = auditFiles(log.dir);
+    assert.match(file ?? '', /\/audit-\d{8}T\d{6}Z-1\.jsonl$/);
+    const lines = readFileSync(file as string, 'utf8')
+      .trimEnd()
+      .split('\n');
+    const first = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    const second = JSON.parse(lines[1] as string) as Record<string, unknown>;
+    assert.equal(first.seq, 1);
+    assert.equal(first.prev, GENESIS_MAC);
+    assert.equal(first.user, 'bob');
+    assert.match(String(first.time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    assert.equal(second.prev, first.mac);
+    assert.equal(recordMac(key, first), first.mac);
+    assert.match(String(first.mac), /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('names the record altered in place: modified at seq 500', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 1000);
+    const file = auditFiles(log.dir)[0] as string;
+    editLines(file, (lines) =>
+      lines.map((line, i) => (i === 499 ? line.replace('"user":"bob"', '"user":"mallory"') : line)),
+    );
+    const result = await verifyAuditLog(log.dir, loadAuditKey(log.keyFile));
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problem, 'modified');
+    assert.equal(result.seq, 500);
+    assert.equal(result.file, file);
+    assert.equal(result.line, 500);
+    assert.equal(result.records, 499);
+    assert.ok(result.message.includes(`${file} line 500 (seq 500)`), result.message);
+  });
+
+  it('names a deleted record: deleted at seq 500', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 1000);
+    const file = auditFiles(log.dir)[0] as string;
+    editLines(file, (lines) => lines.filter((_, i) => i !== 499));
+    const result = await verifyAuditLog(log.dir, loadAuditKey(log.keyFile));
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problem, 'deleted');
+    assert.equal(result.seq, 500);
+    assert.equal(result.line, 500);
+    assert.match(result.message, /record seq 500 is missing: seq 501 follows seq 499/);
+  });
+
+  it('names swapped records: reordered at seq 500', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 1000);
+    const file = auditFiles(log.dir)[0] as string;
+    editLines(file, (lines) => {
+      const copy = [...lines];
+      [copy[499], copy[500]] = [lines[500] as string, lines[499] as string];
+      return copy;
+    });
+    const result = await verifyAuditLog(log.dir, loadAuditKey(log.keyFile));
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problem, 'reordered');
+    assert.equal(result.seq, 500);
+    assert.equal(result.line, 500);
+    assert.match(result.message, /seq 500 is out of place: this line holds seq 501/);
+  });
+
+  it('names an inserted copy and an unreadable line', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 100);
+    const file = auditFiles(log.dir)[0] as string;
+    const key = loadAuditKey(log.keyFile);
+    const original = readFileSync(file, 'utf8');
+
+    editLines(file, (lines) => [...lines.slice(0, 50), lines[49] as string, ...lines.slice(50)]);
+    let result = await verifyAuditLog(log.dir, key);
+    assert.ok(
+      !result.ok && result.problem === 'inserted' && result.line === 51,
+      result.ok ? '' : result.message,
+    );
+
+    writeFileSync(file, original);
+    editLines(file, (lines) => lines.map((line, i) => (i === 60 ? line.slice(0, 30) : line)));
+    result = await verifyAuditLog(log.dir, key);
+    assert.ok(
+      !result.ok && result.problem === 'malformed' && result.line === 61 && result.seq === null,
+    );
+
+    writeFileSync(file, original);
+    const forged = JSON.parse(original.split('\n')[69] as string) as Record<string, unknown>;
+    forged.statement = 'DROP TABLE evidence';
+    editLines(file, (lines) => [...lines.slice(0, 70), JSON.stringify(forged), ...lines.slice(70)]);
+    result = await verifyAuditLog(log.dir, key);
+    assert.ok(!result.ok && result.problem === 'inserted' && result.line === 71);
+  });
+
+  it('a verifier with another key finds the first record modified', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 10);
+    const result = await verifyAuditLog(log.dir, Buffer.alloc(32, 7));
+    assert.ok(!result.ok && result.problem === 'modified' && result.seq === 1);
+  });
+
+  it('continues the chain after a torn last line (a crash mid-write)', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 100);
+    const file = auditFiles(log.dir)[0] as string;
+    const text = readFileSync(file, 'utf8');
+    const lastLineStart = text.lastIndexOf('\n', text.length - 2) + 1;
+    truncateSync(file, lastLineStart + Math.floor((text.length - lastLineStart) / 2));
+
+    const key = loadAuditKey(log.keyFile);
+    const torn = await verifyAuditLog(log.dir, key);
+    assert.deepEqual(torn, { ok: true, records: 99, files: 1, firstSeq: 1, lastSeq: 99 });
+
+    const writer = await AuditWriter.open({ dir: log.dir, keyFile: log.keyFile });
+    assert.equal(writer.lastSeq, 99);
+    for (let i = 0; i < 10; i++) void writer.append(statementEvent(i));
+    await writer.close();
+    assert.deepEqual(await verifyAuditLog(log.dir, key), {
+      ok: true,
+      records: 109,
+      files: 1,
+      firstSeq: 1,
+      lastSeq: 109,
+    });
+    assert.ok(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .every((l) => l === '' || l.endsWith('}')),
+    );
+  });
+
+  it('resumes the chain across reopenings', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 5);
+    await writeRecords(log, 5);
+    const writer = await AuditWriter.open({ dir: log.dir, keyFile: log.keyFile });
+    assert.equal(writer.lastSeq, 10);
+    await writer.close();
+    assert.deepEqual(await verifyAuditLog(log.dir, loadAuditKey(log.keyFile)), {
+      ok: true,
+      records: 10,
+      files: 1,
+      firstSeq: 1,
+      lastSeq: 10,
+    });
+  });
+
+  it('rotation by size makes several files that verify as one chain', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 1000, { maxFileBytes: 16 * 1024 });
+    const files = auditFiles(log.dir);
+    assert.ok(files.length > 5, `${files.length} files`);
+    let expectedFirst = 1;
+    for (const file of files) {
+      assert.match(file, new RegExp(`-${expectedFirst}\\.jsonl$`));
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      expectedFirst += lines.length;
+      assert.ok(readFileSync(file).length <= 16 * 1024);
+    }
+    const result = await verifyAuditLog(log.dir, loadAuditKey(log.keyFile));
+    assert.deepEqual(result, {
+      ok: true,
+      records: 1000,
+      files: files.length,
+      firstSeq: 1,
+      lastSeq: 1000,
+    });
+
+    // A whole file removed from the middle is a deletion.
+    const [, second] = files;
+    rmSync(second as string);
+    const broken = await verifyAuditLog(log.dir, loadAuditKey(log.keyFile));
+    assert.ok(!broken.ok && broken.problem === 'deleted', broken.ok ? '' : broken.message);
+  });
+
+  it('rotation by age starts a new file', async (t) => {
+    const log = tempLog(t);
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    const writer = await AuditWriter.open({
+      dir: log.dir,
+      keyFile: log.keyFile,
+      maxFileAgeMs: 3_600_000,
+      now: () => now,
+    });
+    for (let i = 1; i <= 3; i++) void writer.append(statementEvent(i));
+    await writer.flush();
+    now += 3_600_000;
+    for (let i = 4; i <= 6; i++) void writer.append(statementEvent(i));
+    await writer.close();
+    const files = auditFiles(log.dir);
+    assert.equal(files.length, 2);
+    assert.match(files[0] as string, /audit-20250101T000000Z-1\.jsonl$/);
+    assert.match(files[1] as string, /audit-20250101T010000Z-4\.jsonl$/);
+    assert.equal((await verifyAuditLog(log.dir, loadAuditKey(log.keyFile))).ok, true);
+  });
+});
