@@ -1,11 +1,16 @@
 import { join } from 'node:path';
-import type { AuditConfig } from '../config/config-schema.js';
+import type { z } from 'zod';
+import type { AuditConfig, AuditSinkSchema } from '../config/config-schema.js';
+import { PgwardenError } from '../errors.js';
 import { type MessageTap, TapWant } from '../gateway/relay/message-scanner.js';
 import { SECURITY_EVENTS, type SecurityEvent } from '../gateway/security-events.js';
 import type { DataDirLayout } from '../server/data-dir-layout.js';
 import { classesFor, isAudited } from './audit-policy.js';
 import { SqlClassifier } from './classify/classify-sql.js';
 import { AuditWriter } from './log/audit-writer.js';
+import { OtlpLogSink, WebhookSink } from './sinks/http-sinks.js';
+import type { AuditSink } from './sinks/queued-sink.js';
+import { SyslogSink } from './sinks/syslog-sink.js';
 import {
   BACKEND_WANTS,
   FRONTEND_WANTS,
@@ -49,6 +54,7 @@ export class Auditor {
     private config: AuditConfig,
     private readonly classifier: SqlClassifier,
     private readonly writer: AuditWriter,
+    readonly sinks: readonly AuditSink[],
   ) {}
 
   static async start(
@@ -66,7 +72,12 @@ export class Auditor {
       durable: config.durable,
       onError,
     });
-    return new Auditor(config, classifier, writer);
+    return new Auditor(
+      config,
+      classifier,
+      writer,
+      config.sinks.map((sink) => createSink(sink, onError)),
+    );
   }
 
   reconfigure(config: AuditConfig): void {
@@ -76,7 +87,7 @@ export class Auditor {
   /** Connection events (firewall, TLS, authentication, limits), when `connection` is audited. */
   connectionEvent(event: SecurityEvent, port?: number): void {
     if (!classesFor(this.config, event.user, event.database).has('connection')) return;
-    void this.writer.append({
+    this.emit({
       code: SECURITY_EVENTS[event.event],
       ...event,
       ...(port === undefined ? {} : { port }),
@@ -118,7 +129,7 @@ export class Auditor {
     },
   ): void {
     if (!classesFor(this.config, context.user, context.database).has('connection')) return;
-    void this.writer.append({
+    this.emit({
       code: AUDIT_EVENTS['session.closed'],
       event: 'session.closed',
       ...context,
@@ -130,12 +141,21 @@ export class Auditor {
     return this.writer.flush();
   }
 
-  close(): Promise<void> {
-    return this.writer.close();
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.close()));
+    await this.writer.close();
+  }
+
+  /** The chained file log first; then the optional sinks, which only ever queue. */
+  private emit(record: { code: number; event: string; [key: string]: unknown }): void {
+    void this.writer.append(record);
+    if (this.sinks.length === 0) return;
+    const withTime = { time: new Date().toISOString(), ...record };
+    for (const sink of this.sinks) sink.send(withTime);
   }
 
   private statement(context: SessionAuditContext, result: StatementResult): void {
-    void this.writer.append({
+    this.emit({
       code: AUDIT_EVENTS.statement,
       event: 'statement',
       ...context,
@@ -162,4 +182,31 @@ function tap(
   const table = new Uint8Array(256);
   for (const [type, want] of wants) table[type] = want === 'body' ? TapWant.BODY : TapWant.NOTIFY;
   return { wants: table, maxBody, onMessage };
+}
+
+function createSink(
+  config: z.output<typeof AuditSinkSchema>,
+  onError: (error: Error) => void,
+): AuditSink {
+  if (config.type === 'syslog') {
+    return new SyslogSink({
+      host: config.host,
+      port: config.port,
+      protocol: config.protocol,
+      maxQueue: config.maxQueue,
+      onError,
+    });
+  }
+  if (new URL(config.url).protocol !== 'https:' && !config.allowPlaintextHttp) {
+    throw new PgwardenError('PGW_CONFIG_INVALID', `audit sink ${config.url} is not https`, {
+      hint: 'use an https:// URL, or set allowPlaintextHttp: true for a trusted local endpoint',
+    });
+  }
+  const options = {
+    url: config.url,
+    tokenFile: config.tokenFile,
+    maxQueue: config.maxQueue,
+    onError,
+  };
+  return config.type === 'webhook' ? new WebhookSink(options) : new OtlpLogSink(options);
 }

@@ -151,6 +151,28 @@ export const AUDIT_CLASSES = [
 ] as const;
 const auditClassList = z.array(z.enum([...AUDIT_CLASSES, 'all', 'none']));
 
+const httpSink = {
+  url: z.string().url(),
+  tokenFile: z.string().min(1).optional().describe('File holding a bearer token for the endpoint.'),
+  allowPlaintextHttp: z
+    .boolean()
+    .default(false)
+    .describe('Allow an http:// URL (audit records would cross the network unencrypted).'),
+  maxQueue: z.number().int().min(1).max(1_000_000).default(10_000),
+};
+
+export const AuditSinkSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('webhook'), ...httpSink }),
+  z.strictObject({ type: z.literal('otlp'), ...httpSink }),
+  z.strictObject({
+    type: z.literal('syslog'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535).default(514),
+    protocol: z.enum(['udp', 'tcp']).default('udp'),
+    maxQueue: z.number().int().min(1).max(1_000_000).default(10_000),
+  }),
+]);
+
 export const AuditConfigSchema = z.strictObject({
   log: auditClassList
     .default(['connection', 'ddl', 'role', 'write'])
@@ -194,6 +216,12 @@ export const AuditConfigSchema = z.strictObject({
     .max(3650)
     .default(30)
     .describe('Delete log files older than this.'),
+  sinks: z
+    .array(AuditSinkSchema)
+    .default([])
+    .describe(
+      'Extra destinations (webhook, OTLP/HTTP logs, syslog); they never slow clients, and drop records when they cannot keep up.',
+    ),
   maxStatementBytes: z
     .number()
     .int()

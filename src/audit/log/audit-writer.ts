@@ -32,6 +32,12 @@ export interface AuditWriterOptions {
   /** fsync each batch, and let `append` resolve only once its record is on disk (default false). */
   readonly durable?: boolean | undefined;
   /**
+   * In the default (non-durable) mode, how long records may gather before a
+   * write (default 10 ms): one write per batch instead of one per record, which
+   * is what keeps audit cheap when statements trickle in one at a time.
+   */
+  readonly batchDelayMs?: number | undefined;
+  /**
    * Told about every disk problem (PGW_AUDIT_WRITE_FAILED); the writer keeps
    * going and retries. Defaults to process.emitWarning. Must not throw.
    */
@@ -111,6 +117,7 @@ export class AuditWriter {
   private readonly maxFileAgeMs: number;
   private readonly retentionDays: number;
   private readonly durable: boolean;
+  private readonly batchDelayMs: number;
   private readonly onError: (error: PgwardenError) => void;
   private readonly maxPending: number;
   private readonly retryDelayMs: number;
@@ -137,6 +144,7 @@ export class AuditWriter {
     this.maxFileAgeMs = positive(options.maxFileAgeMs, DAY_MS, 'maxFileAgeMs');
     this.retentionDays = positive(options.retentionDays, 30, 'retentionDays');
     this.durable = options.durable ?? false;
+    this.batchDelayMs = this.durable ? 0 : (options.batchDelayMs ?? 10);
     const onError = options.onError ?? defaultOnError;
     this.onError = (error) => {
       try {
@@ -341,10 +349,12 @@ export class AuditWriter {
   private schedule(): void {
     if (this.scheduled || this.draining !== undefined || this.retryTimer !== undefined) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.scheduled = false;
       if (this.retryTimer === undefined) void this.startDrain();
-    });
+    };
+    if (this.batchDelayMs === 0) setImmediate(run);
+    else setTimeout(run, this.batchDelayMs).unref();
   }
 
   private startDrain(): Promise<void> {

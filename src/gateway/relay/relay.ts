@@ -80,6 +80,9 @@ export class Relay {
       if (!backend.write(chunk)) client.pause();
     });
     backend.on('data', (chunk: Buffer) => {
+      // The client gets the bytes first; scanning (and the audit it feeds) comes after,
+      // so recording a statement never delays its result.
+      if (!client.write(chunk)) backend.pause();
       try {
         this.fromBackend.scan(chunk);
       } catch {
@@ -88,9 +91,9 @@ export class Relay {
       }
       this.lastActivity = Date.now();
       this.bytesFromBackend += chunk.length;
-      if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary)
+      if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary) {
         this.requestPending = false;
-      if (!client.write(chunk)) backend.pause();
+      }
     });
     backend.on('drain', () => client.resume());
     client.on('drain', () => backend.resume());
