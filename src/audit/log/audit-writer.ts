@@ -51,9 +51,13 @@ export interface AuditWriterOptions {
 }
 
 interface Pending {
-  readonly line: string;
-  readonly bytes: number;
-  readonly seq: number;
+  /** The event as appended; sealed (given seq, prev and mac) only when a batch is written. */
+  raw: AuditEvent | undefined;
+  /** The record's time, taken when it was appended. */
+  readonly time: string;
+  line: string;
+  bytes: number;
+  seq: number;
   /** Called with true once written (and fsync'ed in durable mode), false if given up. */
   done: ((written: boolean) => void) | undefined;
 }
@@ -116,6 +120,8 @@ export class AuditWriter {
   private readonly maxFileBytes: number;
   private readonly maxFileAgeMs: number;
   private readonly retentionDays: number;
+  /** Records appended but not sealed yet (sealing happens when their batch is written). */
+  private unsealed = 0;
   private readonly durable: boolean;
   private readonly batchDelayMs: number;
   private readonly onError: (error: PgwardenError) => void;
@@ -196,7 +202,7 @@ export class AuditWriter {
 
   /** The seq of the last record appended (0 before the first). */
   get lastSeq(): number {
-    return this.seq;
+    return this.seq + this.unsealed;
   }
 
   /** False while the disk fails (events are queued and retried) or events are being dropped. */
@@ -278,8 +284,8 @@ export class AuditWriter {
       this.noteDropped();
       return undefined;
     }
-    const entry = this.seal(event);
-    if (entry === undefined) return undefined;
+    // Sealing (canonical JSON and HMAC) waits for the batch: append stays cheap on the relay's path.
+    const entry = this.pending(event);
     const promise = wait
       ? new Promise<void>((done) => {
           entry.done = () => done();
@@ -290,11 +296,32 @@ export class AuditWriter {
     return promise;
   }
 
-  private seal(event: AuditEvent): Pending | undefined {
+  private pending(event: AuditEvent): Pending {
+    this.unsealed++;
+    const time = typeof event.time === 'string' ? event.time : new Date(this.now()).toISOString();
+    return { raw: event, time, line: '', bytes: 0, seq: 0, done: undefined };
+  }
+
+  /** Seals every queued record not sealed yet, in queue order; drops (and reports) any that cannot be. */
+  private sealQueue(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const entry = this.queue[i] as Pending;
+      if (entry.raw === undefined) continue;
+      this.unsealed--;
+      if (!this.seal(entry)) {
+        this.queue.splice(i, 1);
+        entry.done?.(false);
+        i--;
+      }
+    }
+  }
+
+  private seal(entry: Pending): boolean {
+    const event = entry.raw as AuditEvent;
     const seq = this.seq + 1;
     const record: Record<string, unknown> = {
       seq,
-      time: typeof event.time === 'string' ? event.time : new Date(this.now()).toISOString(),
+      time: entry.time,
       code: event.code,
       event: event.event,
     };
@@ -325,11 +352,15 @@ export class AuditWriter {
           { hint: 'this is a bug in the caller; please report it', cause },
         ),
       );
-      return undefined;
+      return false;
     }
     this.seq = seq;
     this.lastMac = record.mac as string;
-    return { line, bytes: Buffer.byteLength(line), seq, done: undefined };
+    entry.raw = undefined;
+    entry.line = line;
+    entry.bytes = Buffer.byteLength(line);
+    entry.seq = seq;
+    return true;
   }
 
   private noteDropped(): void {
@@ -372,6 +403,8 @@ export class AuditWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      this.sealQueue();
+      if (this.queue.length === 0) break;
       let bytes = 0;
       let count = 0;
       while (count < this.queue.length && (count === 0 || bytes < MAX_WRITE_BYTES)) {
@@ -658,14 +691,13 @@ export class AuditWriter {
     }
     if (lastRemoved === undefined) return;
     const written = await new Promise<boolean>((done) => {
-      const entry = this.seal({
+      const entry = this.pending({
         code: AUDIT_LOG_EVENTS['audit.retention'],
         event: 'audit.retention',
         removedThroughSeq: lastRemoved.seq,
         lastRemovedMac: lastRemoved.mac,
         files: doomed.map((path) => basename(path)),
       });
-      if (entry === undefined) return done(false);
       entry.done = done;
       this.queue.push(entry);
       void this.flush().then(() => {
