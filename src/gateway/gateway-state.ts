@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { type PolicyRow, readPolicyRows } from '../control/audit/audit-policy-store.js';
 import { INTERNAL_SUPERUSER, STATE_DATABASE } from '../control/control-client.js';
 import {
   type GatewaySettings,
@@ -32,10 +33,14 @@ export class GatewayState {
   private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
+  /** Audit policy entries set with `pgwarden audit configure`. */
+  auditPolicy: readonly PolicyRow[] = [];
+
   constructor(
     private readonly socketDir: string,
     private readonly directory: RoleDirectory,
     private readonly onSettings: (settings: GatewaySettings) => void,
+    private readonly onAuditPolicy: (rows: readonly PolicyRow[]) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -52,6 +57,8 @@ export class GatewayState {
     this.firewall.replace(rules.rows);
     this.settings = await readGatewaySettings(this.directory);
     this.onSettings(this.settings);
+    this.auditPolicy = await readPolicyRows(this.directory);
+    this.onAuditPolicy(this.auditPolicy);
   }
 
   recordHit(rule: string): void {

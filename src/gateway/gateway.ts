@@ -4,6 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Auditor } from '../audit/auditor.js';
 import type { AuditConfig, BackendConfig, Config } from '../config/config-schema.js';
+import { mergePolicy } from '../control/audit/audit-policy-store.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
 import { PgwardenError } from '../errors.js';
 import { writeFileAtomic } from '../server/data-dir.js';
@@ -42,6 +43,8 @@ export class Gateway {
   private constructor(
     private readonly context: GatewayContext,
     private readonly onWarning: (message: string) => void,
+    /** pgwarden.yaml's audit section; entries from `pgwarden audit configure` override it. */
+    private fileAudit: AuditConfig,
   ) {
     this.port = context.config.port;
   }
@@ -68,10 +71,15 @@ export class Gateway {
         : new ExternalRoleSource(backendConfig, backendTls);
     const tls = await TlsContext.create(layout, config.tls);
     let gateway: Gateway | undefined;
-    const state = new GatewayState(layout.socketDir, directory, (settings) => {
-      tls.applySettings(settings);
-      gateway?.applySettings(settings);
-    });
+    const state = new GatewayState(
+      layout.socketDir,
+      directory,
+      (settings) => {
+        tls.applySettings(settings);
+        gateway?.applySettings(settings);
+      },
+      (rows) => auditor.reconfigure(mergePolicy(gateway?.fileAudit ?? auditConfig, rows)),
+    );
     const context: GatewayContext = {
       config,
       state,
@@ -84,7 +92,7 @@ export class Gateway {
       backend,
       mockSecret: mockSecret(layout),
     };
-    gateway = new Gateway(context, onWarning);
+    gateway = new Gateway(context, onWarning, auditConfig);
     await state.start();
     tls.watch(onWarning);
     await gateway.bind(state.settings.publicNetworkAccess);
@@ -116,7 +124,10 @@ export class Gateway {
    */
   async reload(config?: Config['gateway'], audit?: AuditConfig): Promise<string[]> {
     const needsRestart: string[] = [];
-    if (audit !== undefined) this.context.auditor.reconfigure(audit);
+    if (audit !== undefined) {
+      this.fileAudit = audit;
+      this.context.auditor.reconfigure(mergePolicy(audit, this.context.state.auditPolicy));
+    }
     if (config !== undefined) {
       const current = this.context.config;
       for (const key of ['port', 'listenAddresses', 'tls'] as const) {

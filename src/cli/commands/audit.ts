@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { listAuditFiles } from '../../audit/log/audit-files.js';
 import { loadAuditKey } from '../../audit/log/audit-key.js';
 import { auditPaths } from '../../audit/log/audit-paths.js';
@@ -12,12 +13,20 @@ import {
 } from '../../audit/log/audit-reader.js';
 import type { SealedAuditRecord } from '../../audit/log/audit-record.js';
 import { verifyAuditLog } from '../../audit/log/audit-verifier.js';
+import {
+  mergePolicy,
+  type PolicyScope,
+  parseClassList,
+  readPolicyRows,
+  writePolicy,
+} from '../../control/audit/audit-policy-store.js';
+import { STATE_DATABASE, withControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
 import type { CliIo, Command, CommandInput } from '../cli-io.js';
-import { loadCommandConfig } from '../command-context.js';
+import { loadCommandConfig, runningServerContext } from '../command-context.js';
 
 const USAGE =
-  'pgwarden audit verify [--json] | tail [-n N] [--follow] [--json] | search [--user U] [--class C] [--since T] [--until T] [--object O] [--ip A] [--outcome X] [--json]';
+  'pgwarden audit verify [--json] | tail [-n N] [--follow] [--json] | search [--user U] [--class C] [--since T] [--until T] [--object O] [--ip A] [--outcome X] [--json] | configure [--log CLASSES] [--role R | --database D] [--reset] [--json]';
 
 const SEARCH_FLAGS = ['user', 'class', 'since', 'until', 'object', 'ip', 'outcome'] as const;
 
@@ -26,10 +35,14 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: 'Verify, tail and search the tamper-evident audit log.',
   usage: USAGE,
-  flags: ['json', 'lines', 'follow', ...SEARCH_FLAGS],
+  flags: ['json', 'lines', 'follow', 'log', 'role', 'database', 'reset', ...SEARCH_FLAGS],
   async run(input) {
     const [sub, ...extra] = input.args;
-    if (sub === undefined || !['verify', 'tail', 'search'].includes(sub) || extra.length > 0) {
+    if (
+      sub === undefined ||
+      !['verify', 'tail', 'search', 'configure'].includes(sub) ||
+      extra.length > 0
+    ) {
       throw usage(
         sub === undefined ? 'audit needs a subcommand' : `unknown audit subcommand "${sub}"`,
       );
@@ -38,12 +51,14 @@ export const auditCommand: Command = {
       verify: ['json'],
       tail: ['json', 'lines', 'follow'],
       search: ['json', ...SEARCH_FLAGS],
+      configure: ['json', 'log', 'role', 'database', 'reset'],
     };
     for (const flag of auditCommand.flags) {
       if (input.flags[flag] !== undefined && !allowed[sub]?.includes(flag)) {
         throw usage(`"pgwarden audit ${sub}" does not take --${flag}`);
       }
     }
+    if (sub === 'configure') return configurePolicy(input);
     const { logDir, keyFile } = auditPaths(loadCommandConfig(input).dataDir);
     const json = input.flags.json === true;
     switch (sub) {
@@ -185,4 +200,53 @@ function truncate(value: string, max: number): string {
 
 function usage(message: string): PgwardenError {
   return new PgwardenError('PGW_USAGE', message, { hint: `usage: ${USAGE}` });
+}
+
+/**
+ * `pgwarden audit configure`: shows the effective policy, or sets the default
+ * (`--log`), a role's (`--role R --log …`) or a database's classes, or removes
+ * an entry (`--reset`). Stored in the state database; running gateways apply
+ * it to new sessions within a second.
+ */
+async function configurePolicy(input: CommandInput): Promise<number> {
+  const text = (name: string): string | undefined => {
+    const value = input.flags[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const role = text('role');
+  const database = text('database');
+  const log = text('log');
+  const reset = input.flags.reset === true;
+  if (role !== undefined && database !== undefined)
+    throw usage('give --role or --database, not both');
+  if (reset && log !== undefined) throw usage('give --log or --reset, not both');
+  const ctx = await runningServerContext(input);
+  const scope: PolicyScope =
+    role !== undefined ? 'role' : database !== undefined ? 'database' : 'default';
+  const name = role ?? database ?? '';
+  await withControl(ctx.layout.socketDir, STATE_DATABASE, async (client) => {
+    if (log !== undefined || reset) {
+      await writePolicy(
+        client,
+        scope,
+        name,
+        reset ? null : parseClassList(log as string),
+        userInfo().username,
+      );
+    }
+    const effective = mergePolicy(ctx.config.audit, await readPolicyRows(client));
+    const view = { log: effective.log, roles: effective.roles, databases: effective.databases };
+    if (input.flags.json === true) {
+      input.io.out(JSON.stringify(view, null, 2));
+      return;
+    }
+    input.io.out(`default    ${view.log.join(', ')}`);
+    for (const [r, classes] of Object.entries(view.roles))
+      input.io.out(`role       ${r}: ${classes.join(', ')}`);
+    for (const [d, classes] of Object.entries(view.databases))
+      input.io.out(`database   ${d}: ${classes.join(', ')}`);
+    if (log !== undefined || reset)
+      input.io.out('applied: running gateways use it for new sessions within a second');
+  });
+  return 0;
 }

@@ -51,4 +51,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'audit-policy',
+    sql: `
+      CREATE TABLE pgwarden.audit_policy (
+        scope      text        NOT NULL CHECK (scope IN ('default', 'role', 'database')),
+        name       text        NOT NULL DEFAULT '',
+        classes    text[]      NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        updated_by text        NOT NULL,
+        PRIMARY KEY (scope, name),
+        CHECK ((scope = 'default') = (name = ''))
+      );
+    `,
+  },
 ];
