@@ -41,6 +41,8 @@ export const ERROR_CODES = {
     'The audit log key is missing, unreadable, of the wrong size, or accessible by other users.',
   PGW_AUDIT_LOG_TAMPERED: 'The audit log is not intact: a record was altered, removed or moved.',
   PGW_AUDIT_WRITE_FAILED: 'An audit record could not be written to disk.',
+  PGW_AUDIT_SERVER_SIDE_UNAVAILABLE:
+    "pgaudit is not installed for the server's PostgreSQL binaries.",
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

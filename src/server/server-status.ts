@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serverSideAudit } from '../control/audit/server-side-audit.js';
 import { INTERNAL_SUPERUSER, STATE_DATABASE, withControl } from '../control/control-client.js';
 import { readGatewaySettings } from '../control/gateway-settings/gateway-settings.js';
 import { certificateInfo } from '../gateway/tls/certificate-store.js';
@@ -30,6 +31,12 @@ export interface ServerStatus {
   } | null;
   readonly supervisor: { readonly pid: number; readonly state: string } | null;
   readonly gateway: GatewayStatus | null;
+  /** pgaudit inside the server (statements in functions, internal roles). */
+  readonly serverAudit: {
+    readonly active: boolean;
+    readonly configured: boolean;
+    readonly log: string | null;
+  } | null;
 }
 
 export interface GatewayStatus {
@@ -110,6 +117,7 @@ export async function serverStatus(ctx: ServerContext): Promise<ServerStatus> {
     adminUser: dir.kind === 'ready' || dir.kind === 'initialising' ? dir.meta.adminUser : null,
     binaries: { source: binaries.source, binDir: binaries.binDir, version: binaries.version },
     gateway: null,
+    serverAudit: null,
   };
   if (dir.kind === 'absent' || dir.kind === 'empty') {
     return { ...base, state: 'not-initialised', postgres: null, supervisor: null };
@@ -139,5 +147,6 @@ export async function serverStatus(ctx: ServerContext): Promise<ServerStatus> {
     postgres: { pid: postmaster.pid, version, startedAt: postmaster.startedAt.toISOString() },
     supervisor,
     gateway: await gatewayStatus(ctx, sup?.gateway?.listening ?? []),
+    serverAudit: await serverSideAudit(layout.socketDir).catch(() => null),
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensurePgauditExtension } from '../control/audit/server-side-audit.js';
 import { STATE_DATABASE, withControl } from '../control/control-client.js';
 import { migrateState } from '../control/state/migrate-state.js';
 import { PgwardenError } from '../errors.js';
@@ -135,6 +136,9 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       });
     }
     await withControl(layout.socketDir, STATE_DATABASE, (client) => migrateState(client));
+    if (await ensurePgauditExtension(layout.socketDir).catch(() => false)) {
+      ctx.progress('pgaudit is active on the server');
+    }
     gateway = await Gateway.start(layout, config.gateway, config.audit, config.backend, (warning) =>
       ctx.progress(`warning: ${warning}`),
     );

@@ -20,13 +20,18 @@ import {
   readPolicyRows,
   writePolicy,
 } from '../../control/audit/audit-policy-store.js';
+import {
+  disableServerSideAudit,
+  enableServerSideAudit,
+  serverSideAudit,
+} from '../../control/audit/server-side-audit.js';
 import { STATE_DATABASE, withControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
 import type { CliIo, Command, CommandInput } from '../cli-io.js';
 import { loadCommandConfig, runningServerContext } from '../command-context.js';
 
 const USAGE =
-  'pgwarden audit verify [--json] | tail [-n N] [--follow] [--json] | search [--user U] [--class C] [--since T] [--until T] [--object O] [--ip A] [--outcome X] [--json] | configure [--log CLASSES] [--role R | --database D] [--reset] [--json]';
+  'pgwarden audit verify [--json] | tail [-n N] [--follow] [--json] | search [--user U] [--class C] [--since T] [--until T] [--object O] [--ip A] [--outcome X] [--json] | configure [--log CLASSES] [--role R | --database D] [--reset] [--json] | server-side enable|disable|status';
 
 const SEARCH_FLAGS = ['user', 'class', 'since', 'until', 'object', 'ip', 'outcome'] as const;
 
@@ -38,6 +43,7 @@ export const auditCommand: Command = {
   flags: ['json', 'lines', 'follow', 'log', 'role', 'database', 'reset', ...SEARCH_FLAGS],
   async run(input) {
     const [sub, ...extra] = input.args;
+    if (sub === 'server-side') return serverSide(input, extra);
     if (
       sub === undefined ||
       !['verify', 'tail', 'search', 'configure'].includes(sub) ||
@@ -248,5 +254,38 @@ async function configurePolicy(input: CommandInput): Promise<number> {
     if (log !== undefined || reset)
       input.io.out('applied: running gateways use it for new sessions within a second');
   });
+  return 0;
+}
+
+/** `pgwarden audit server-side enable|disable|status`: pgaudit inside the managed server. */
+async function serverSide(input: CommandInput, args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (
+    action === undefined ||
+    !['enable', 'disable', 'status'].includes(action) ||
+    rest.length > 0
+  ) {
+    throw usage('audit server-side takes enable, disable or status');
+  }
+  const ctx = await runningServerContext(input);
+  const socketDir = ctx.layout.socketDir;
+  const who = userInfo().username;
+  if (action === 'enable' || action === 'disable') {
+    const { restartRequired } =
+      action === 'enable'
+        ? await enableServerSideAudit(socketDir, ctx.binaries, who)
+        : await disableServerSideAudit(socketDir, ctx.binaries, who);
+    input.io.out(
+      restartRequired
+        ? `pgaudit ${action === 'enable' ? 'will be loaded' : 'will be unloaded'} at the next restart: pgwarden down && pgwarden up`
+        : `pgaudit is ${action === 'enable' ? 'active' : 'not configured'}`,
+    );
+  }
+  const state = await serverSideAudit(socketDir);
+  input.io.out(
+    state.active
+      ? `server-side audit: active (pgaudit.log = ${state.log ?? '?'}; AUDIT lines in ${ctx.layout.postgresLog})`
+      : `server-side audit: ${state.configured ? 'configured, active after a restart' : 'off'}`,
+  );
   return 0;
 }

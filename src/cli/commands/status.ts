@@ -63,6 +63,15 @@ export const statusCommand: Command = {
           ],
         );
       }
+      if (status.serverAudit !== null) {
+        const sa = status.serverAudit;
+        const text = sa.active
+          ? `active (pgaudit.log = ${sa.log ?? '?'})`
+          : sa.configured
+            ? 'configured, active after a restart'
+            : 'off';
+        rows.push(['pgaudit', text]);
+      }
       for (const [key, value] of rows) input.io.out(`${key.padEnd(11)} ${value}`);
       for (const warning of gw?.warnings ?? []) input.io.err(`pgwarden: warning: ${warning}`);
     }
