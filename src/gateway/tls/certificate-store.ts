@@ -5,7 +5,7 @@ import {
   randomBytes,
   X509Certificate,
 } from 'node:crypto';
-import { readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -422,37 +422,50 @@ export function loadCertificateFiles(files: { cert: string; key: string; ca?: st
 /**
  * Calls `onChange` once the files at `paths` have changed (content, size or
  * inode, e.g. an atomic rename) and then stayed put for `debounceMs`. Polls
- * with fs.watchFile every second, which also sees files replaced by rename
- * and works on network file systems. `onChange` must not throw. Returns stop.
+ * every second, which also sees files replaced by rename and works on network
+ * file systems. The baseline is taken synchronously here, so a change made
+ * right after the call is not missed (fs.watchFile takes its first stat
+ * later, and would). `onChange` must not throw. Returns stop.
  */
 export function watchCertificateFiles(
   paths: readonly string[],
   onChange: () => void,
-  options: { readonly debounceMs?: number } = {},
+  options: { readonly debounceMs?: number; readonly intervalMs?: number } = {},
 ): () => void {
   const debounceMs = options.debounceMs ?? 1000;
+  const unique = [...new Set(paths)];
+  const signature = (path: string): string => {
+    try {
+      const stat = statSync(path);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  const seen = new Map(unique.map((path) => [path, signature(path)]));
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const listener = (current: Stats, previous: Stats): void => {
-    if (
-      current.mtimeMs === previous.mtimeMs &&
-      current.ino === previous.ino &&
-      current.size === previous.size
-    ) {
-      return;
+  const poll = setInterval(() => {
+    let changed = false;
+    for (const path of unique) {
+      const now = signature(path);
+      if (now !== seen.get(path)) {
+        seen.set(path, now);
+        changed = true;
+      }
     }
+    if (!changed) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
       if (!stopped) onChange();
     }, debounceMs);
     timer.unref();
-  };
-  const unique = [...new Set(paths)];
-  for (const path of unique) watchFile(path, { interval: 1000, persistent: false }, listener);
+  }, options.intervalMs ?? 1000);
+  poll.unref();
   return () => {
     stopped = true;
+    clearInterval(poll);
     if (timer) clearTimeout(timer);
-    for (const path of unique) unwatchFile(path, listener);
   };
 }
