@@ -362,10 +362,12 @@ describe('loadCertificateFiles', () => {
 describe('watchCertificateFiles', () => {
   it('calls back once after a file is replaced, and not after stop', {
     timeout: 15_000,
-  }, async () => {
+  }, async (t) => {
     const root = tempDir();
-    // The watcher keeps no event-loop reference of its own; this one keeps the test alive.
+    // The watcher keeps no event-loop reference of its own; this one keeps the test alive,
+    // and is cleared even if the test fails or times out (a finally block would not run then).
     const keepAlive = setInterval(() => undefined, 1000);
+    t.after(() => clearInterval(keepAlive));
     try {
       const path = join(root, 'server.crt');
       writeFileSync(path, 'one');
