@@ -22,7 +22,6 @@ import {
 export const AUDIT_EVENTS = {
   statement: 5001,
   'session.closed': 5002,
-  'connection.received': 5003,
 } as const;
 
 /** What every record of one session carries. */
@@ -110,8 +109,16 @@ export class Auditor {
       },
     );
     return {
-      clientTap: tap(FRONTEND_WANTS, maxBody, (type, body) => tracker.fromClient(type, body)),
-      backendTap: tap(BACKEND_WANTS, 1024, (type, body) => tracker.fromBackend(type, body)),
+      clientTap: {
+        wants: CLIENT_WANTS,
+        maxBody,
+        onMessage: (type, body) => tracker.fromClient(type, body),
+      },
+      backendTap: {
+        wants: BACKEND_WANT_TABLE,
+        maxBody: 1024,
+        onMessage: (type, body) => tracker.fromBackend(type, body),
+      },
       totals,
     };
   }
@@ -174,15 +181,15 @@ export class Auditor {
   }
 }
 
-function tap(
-  wants: ReadonlyArray<readonly [number, 'body' | 'notify']>,
-  maxBody: number,
-  onMessage: (type: number, body: Buffer | undefined) => void,
-): MessageTap {
+/** Which messages each direction's tap wants (indexed by type byte): built once. */
+function wantTable(wants: ReadonlyArray<readonly [number, 'body' | 'notify']>): Uint8Array {
   const table = new Uint8Array(256);
   for (const [type, want] of wants) table[type] = want === 'body' ? TapWant.BODY : TapWant.NOTIFY;
-  return { wants: table, maxBody, onMessage };
+  return table;
 }
+
+const CLIENT_WANTS = wantTable(FRONTEND_WANTS);
+const BACKEND_WANT_TABLE = wantTable(BACKEND_WANTS);
 
 function createSink(
   config: z.output<typeof AuditSinkSchema>,

@@ -21,10 +21,8 @@ export function scramSha256Verifier(
   salt: Buffer = randomBytes(16),
   iterations: number = SCRAM_ITERATIONS,
 ): string {
-  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const { clientKey, serverKey } = scramKeys(password, salt, iterations);
   const storedKey = createHash('sha256').update(clientKey).digest();
-  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
@@ -36,4 +34,22 @@ export function generatePassword(): string {
 /** Admin passwords pgwarden accepts: 12-256 printable ASCII characters, no spaces at the ends. */
 export function isAcceptablePassword(password: string): boolean {
   return /^[\x21-\x7e](?:[\x20-\x7e]{10,254})[\x21-\x7e]$/.test(password);
+}
+
+/**
+ * ClientKey and ServerKey of a password (RFC 5802 section 3):
+ * SaltedPassword = Hi(password, salt, i); ClientKey = HMAC(SaltedPassword,
+ * "Client Key"); ServerKey = HMAC(SaltedPassword, "Server Key"). The password
+ * must already be in SASLprep form.
+ */
+export function scramKeys(
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): { clientKey: Buffer; serverKey: Buffer } {
+  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  return {
+    clientKey: createHmac('sha256', salted).update('Client Key').digest(),
+    serverKey: createHmac('sha256', salted).update('Server Key').digest(),
+  };
 }

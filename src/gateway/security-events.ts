@@ -8,7 +8,6 @@ import { appendFile } from 'node:fs/promises';
  */
 export const SECURITY_EVENTS = {
   'firewall.denied': 1001,
-  'firewall.allowed': 1002,
   'tls.required': 2001,
   'tls.handshake-failed': 2002,
   'tls.alpn-missing': 2003,

@@ -13,8 +13,6 @@ export interface SessionEntry {
   /** The key the gateway gave the client (BackendKeyData), and the backend's. */
   clientKey: BackendKey | undefined;
   backendKey: BackendKey | undefined;
-  /** Asks the session to end (shutdown, limits). */
-  readonly terminate: (reason: 'shutdown') => void;
 }
 
 export interface Limits {
@@ -67,10 +65,7 @@ export class SessionRegistry {
   }
 
   /** Registers a new connection, or says which limit it would break. */
-  open(
-    address: string,
-    terminate: SessionEntry['terminate'],
-  ): SessionEntry | 'max-connections' | 'per-address' {
+  open(address: string): SessionEntry | 'max-connections' | 'per-address' {
     if (this.sessions.size >= this.limits.maxConnections) return 'max-connections';
     if (
       this.limits.maxConnectionsPerAddress > 0 &&
@@ -84,7 +79,6 @@ export class SessionRegistry {
       user: undefined,
       clientKey: undefined,
       backendKey: undefined,
-      terminate,
     };
     this.sessions.set(entry.id, entry);
     return entry;

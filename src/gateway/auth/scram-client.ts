@@ -1,4 +1,5 @@
-import { pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { scramKeys } from '../../auth/scram-secret.js';
 import { saslprep } from './saslprep.js';
 import {
   checkExtensions,
@@ -141,16 +142,10 @@ export class ScramClientSession {
     let clientKey = this.#clientKey;
     if (this.#password !== undefined) {
       // RFC 5802 section 3: SaltedPassword = Hi(Normalize(password), salt, i).
-      const salted = pbkdf2Sync(
-        Buffer.from(saslprep(this.#password), 'utf8'),
-        Buffer.from(salt.value, 'base64'),
-        count,
-        SCRAM_KEY_LENGTH,
-        'sha256',
-      );
+      const keys = scramKeys(saslprep(this.#password), Buffer.from(salt.value, 'base64'), count);
       this.#password = undefined;
-      clientKey = hmac(salted, 'Client Key');
-      this.#serverKey = hmac(salted, 'Server Key');
+      clientKey = keys.clientKey;
+      this.#serverKey = keys.serverKey;
     }
     if (!clientKey) throw new ScramError('malformed', 'SCRAM client has no key');
 

@@ -40,21 +40,6 @@ export type BackendLogin =
 /** Startup responses are small; anything larger before ReadyForQuery is not PostgreSQL talking. */
 const MAX_STARTUP_BYTES = 1 << 20;
 
-/**
- * Opens a fresh backend session for one client (never a reused one) with the
- * client's own startup parameters, unchanged, and logs in as the client's role
- * by SCRAM pass-through: the ClientKey recovered from the client's proof
- * answers the backend's challenge, because both hold the same verifier.
- */
-export function connectBackend(
-  target: BackendTarget,
-  parameters: ReadonlyMap<string, string>,
-  credentials: Credentials,
-  timeoutMs: number,
-): Promise<BackendLogin> {
-  return PendingBackend.start(target, parameters, timeoutMs).authenticate(credentials);
-}
-
 export interface Credentials {
   readonly clientKey: Buffer;
   readonly serverKey: Buffer;

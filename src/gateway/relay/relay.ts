@@ -74,7 +74,7 @@ export class Relay {
         this.refuse(error);
         return;
       }
-      this.lastActivity = Date.now();
+      if (this.idleTimer !== undefined) this.lastActivity = Date.now();
       this.bytesFromClient += chunk.length;
       if (this.fromClient.lastType !== TERMINATE_TYPE) this.requestPending = true;
       if (!backend.write(chunk)) client.pause();
@@ -89,7 +89,7 @@ export class Relay {
         this.end('error', 'backend sent a malformed message');
         return;
       }
-      this.lastActivity = Date.now();
+      if (this.idleTimer !== undefined) this.lastActivity = Date.now();
       this.bytesFromBackend += chunk.length;
       if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary) {
         this.requestPending = false;

@@ -116,7 +116,7 @@ export class ClientSession {
       );
     }
     state.recordHit(decision.rule);
-    const entry = registry.open(this.address, () => this.terminate());
+    const entry = registry.open(this.address);
     if (entry === 'max-connections')
       throw new Refusal(
         SQLSTATE.TOO_MANY_CONNECTIONS,
