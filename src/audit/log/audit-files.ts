@@ -161,6 +161,8 @@ export async function readFileTail(path: string, count: number): Promise<FileTai
 /** The last parsable record of a file and where the file's complete lines end. */
 export interface LastRecord {
   readonly record: SealedAuditRecord | undefined;
+  /** The record's line as written (without its newline); '' when there is no record. */
+  readonly line: string;
   /** True when the record is on the file's last complete line. */
   readonly onLastLine: boolean;
   readonly size: number;
@@ -171,10 +173,12 @@ export interface LastRecord {
 export async function readLastRecord(path: string): Promise<LastRecord> {
   const tail = await readFileTail(path, 8);
   for (let i = tail.lines.length - 1; i >= 0; i--) {
-    const record = parseAuditLine(tail.lines[i] ?? '');
+    const line = tail.lines[i] ?? '';
+    const record = parseAuditLine(line);
     if (record !== undefined) {
       return {
         record,
+        line,
         onLastLine: i === tail.lines.length - 1,
         size: tail.size,
         completeEnd: tail.completeEnd,
@@ -182,14 +186,24 @@ export async function readLastRecord(path: string): Promise<LastRecord> {
     }
   }
   let found: SealedAuditRecord | undefined;
+  let foundLine = '';
   if (!tail.wholeFile) {
     for await (const batch of readLineBatches(path)) {
       for (const line of batch) {
         if (!line.terminated) continue;
         const record = parseAuditLine(line.text);
-        if (record !== undefined) found = record;
+        if (record !== undefined) {
+          found = record;
+          foundLine = line.text;
+        }
       }
     }
   }
-  return { record: found, onLastLine: false, size: tail.size, completeEnd: tail.completeEnd };
+  return {
+    record: found,
+    line: foundLine,
+    onLastLine: false,
+    size: tail.size,
+    completeEnd: tail.completeEnd,
+  };
 }

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { canonicalJsonWithout } from './canonical-json.js';
 
 /**
  * One audit record: a flat JSON object, one per line of an audit file. The
@@ -20,7 +19,7 @@ export interface AuditRecord {
 export interface SealedAuditRecord extends AuditRecord {
   /** The previous record's `mac` (GENESIS_MAC for seq 1). */
   prev: string;
-  /** base64url(HMAC-SHA-256(key, prev + '\n' + canonicalJson(record without mac))). */
+  /** base64url(HMAC-SHA-256(key, the line's JSON text without its `mac` member)): see sealLine. */
   mac: string;
 }
 
@@ -42,14 +41,42 @@ export const AUDIT_LOG_EVENTS = {
   'audit.dropped': 9002,
 } as const;
 
-/** The MAC of a record (its own `mac` member, if any, is left out). */
-export function recordMac(key: Buffer, record: Readonly<Record<string, unknown>>): string {
-  const prev = typeof record.prev === 'string' ? record.prev : '';
+/** How every sealed line ends: `,"mac":"` + 43 base64url characters + `"}`. */
+const MAC_HEAD = ',"mac":"';
+const MAC_TAIL = '"}';
+const MAC_LENGTH = 43;
+const SEALED_SUFFIX_LENGTH = MAC_HEAD.length + MAC_LENGTH + MAC_TAIL.length;
+
+/**
+ * Seals a record's JSON text (an object whose last member is `prev`): the MAC
+ * is base64url(HMAC-SHA-256(key, json)) over the exact bytes written, and the
+ * line is that text with `"mac"` appended as its last member. MACing the
+ * serialized text rather than a canonical re-serialization means the verifier
+ * checks the bytes on disk as they are, and nothing has to agree on a JSON
+ * canonical form (RFC 2104 HMAC, FIPS 180-4 SHA-256).
+ */
+export function sealLine(key: Buffer, json: string): { line: string; mac: string } {
+  const mac = createHmac('sha256', key).update(json).digest('base64url');
+  return { line: `${json.slice(0, -1)}${MAC_HEAD}${mac}${MAC_TAIL}`, mac };
+}
+
+/**
+ * The MAC a sealed line should carry, recomputed from its text; undefined when
+ * the line does not end the way sealLine ends it. Compare with the parsed
+ * record's `mac` (JSON.parse keeps the last of duplicate members, which is the
+ * sealed one).
+ */
+export function lineMac(key: Buffer, line: string): string | undefined {
+  const at = line.length - SEALED_SUFFIX_LENGTH;
+  if (at < 1 || !line.startsWith(MAC_HEAD, at) || !line.endsWith(MAC_TAIL)) return undefined;
   return createHmac('sha256', key)
-    .update(prev)
-    .update('\n')
-    .update(canonicalJsonWithout(record, 'mac'))
+    .update(`${line.slice(0, at)}}`)
     .digest('base64url');
+}
+
+/** Whether a line is sealed with this key: its text is unaltered since it was written. */
+export function lineSealedBy(key: Buffer, line: string, record: SealedAuditRecord): boolean {
+  return lineMac(key, line) === record.mac;
 }
 
 /**

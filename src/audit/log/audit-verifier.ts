@@ -1,6 +1,11 @@
 import { basename } from 'node:path';
 import { type AuditFile, listAuditFiles, readLineBatches } from './audit-files.js';
-import { GENESIS_MAC, parseAuditLine, recordMac, type SealedAuditRecord } from './audit-record.js';
+import {
+  GENESIS_MAC,
+  lineSealedBy,
+  parseAuditLine,
+  type SealedAuditRecord,
+} from './audit-record.js';
 
 export type VerifyProblem = 'modified' | 'deleted' | 'reordered' | 'malformed' | 'inserted';
 
@@ -66,7 +71,8 @@ export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyRe
     const step = await source.next();
     return step.done === true ? undefined : step.value;
   };
-  const macOk = (record: SealedAuditRecord): boolean => recordMac(key, record) === record.mac;
+  const macOk = (line: LogLine, record: SealedAuditRecord): boolean =>
+    lineSealedBy(key, line.text, record);
 
   let records = 0;
   let firstSeq = 0;
@@ -94,7 +100,7 @@ export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyRe
   /** Whether a line is the record that should come next in the chain. */
   const continues = (line: LogLine | undefined): boolean => {
     const record = line === undefined ? undefined : parseAuditLine(line.text);
-    if (record === undefined || !macOk(record)) return false;
+    if (line === undefined || record === undefined || !macOk(line, record)) return false;
     if (records === 0) return record.seq === 1 && record.prev === GENESIS_MAC;
     return record.seq === expected && record.prev === prevMac;
   };
@@ -110,7 +116,7 @@ export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyRe
         `the line is not an audit record${records > 0 ? ` (seq ${expected} was expected)` : ''}`,
       );
     }
-    if (!macOk(record)) {
+    if (!macOk(at, record)) {
       if (continues(await next())) {
         return fail(
           at,

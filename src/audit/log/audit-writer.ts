@@ -8,8 +8,9 @@ import {
   AUDIT_LOG_EVENTS,
   type AuditEvent,
   GENESIS_MAC,
-  recordMac,
+  lineSealedBy,
   type SealedAuditRecord,
+  sealLine,
 } from './audit-record.js';
 
 const MIB = 1024 * 1024;
@@ -95,9 +96,8 @@ const RESERVED = new Set(['seq', 'time', 'code', 'event', 'prev', 'mac']);
 /**
  * The tamper-evident audit log's writer. Each record carries `seq` (1, 2, 3,
  * … across all files, never reset), `prev` (the previous record's MAC) and
- * `mac` = base64url(HMAC-SHA-256(key, prev + '\n' + canonicalJson(record
- * without mac))), so `verifyAuditLog` proves the files are complete and
- * unaltered.
+ * `mac` = base64url(HMAC-SHA-256(key, the line's JSON without `mac`)) (see
+ * sealLine), so `verifyAuditLog` proves the files are complete and unaltered.
  *
  * `append` is synchronous as far as the chain is concerned: it assigns seq,
  * prev and mac at once, in call order, and queues the line. Lines are written
@@ -284,7 +284,7 @@ export class AuditWriter {
       this.noteDropped();
       return undefined;
     }
-    // Sealing (canonical JSON and HMAC) waits for the batch: append stays cheap on the relay's path.
+    // Sealing (JSON and HMAC) waits for the batch: append stays cheap on the relay's path.
     const entry = this.pending(event);
     const promise = wait
       ? new Promise<void>((done) => {
@@ -319,12 +319,38 @@ export class AuditWriter {
   private seal(entry: Pending): boolean {
     const event = entry.raw as AuditEvent;
     const seq = this.seq + 1;
-    const record: Record<string, unknown> = {
-      seq,
-      time: entry.time,
-      code: event.code,
-      event: event.event,
-    };
+    let sealed: { line: string; mac: string };
+    try {
+      sealed = sealLine(this.key, this.recordJson(seq, entry.time, event));
+    } catch (cause) {
+      this.onError(
+        new PgwardenError(
+          'PGW_AUDIT_WRITE_FAILED',
+          `audit event ${String(event.event)} cannot be written as JSON and is lost`,
+          { hint: 'this is a bug in the caller; please report it', cause },
+        ),
+      );
+      return false;
+    }
+    this.seq = seq;
+    this.lastMac = sealed.mac;
+    entry.raw = undefined;
+    entry.line = `${sealed.line}\n`;
+    entry.bytes = Buffer.byteLength(entry.line);
+    entry.seq = seq;
+    return true;
+  }
+
+  /** The record's JSON without `mac`: seq and time first, then the event's members, then prev. */
+  private recordJson(seq: number, time: string, event: AuditEvent): string {
+    const head = `{"seq":${seq},"time":${JSON.stringify(time)}`;
+    const tail = `"prev":"${this.lastMac}"}`;
+    if (!('seq' in event || 'time' in event || 'prev' in event || 'mac' in event)) {
+      // The common case, in one native call: the event's own members, in its order.
+      const body = JSON.stringify(event);
+      return body === '{}' ? `${head},${tail}` : `${head},${body.slice(1, -1)},${tail}`;
+    }
+    const record: Record<string, unknown> = { code: event.code, event: event.event };
     for (const name in event) {
       if (!Object.hasOwn(event, name) || RESERVED.has(name)) continue;
       if (name === '__proto__') {
@@ -339,30 +365,8 @@ export class AuditWriter {
         record[name] = event[name];
       }
     }
-    record.prev = this.lastMac;
-    let line: string;
-    try {
-      record.mac = recordMac(this.key, record);
-      line = `${JSON.stringify(record)}\n`;
-    } catch (cause) {
-      this.onError(
-        new PgwardenError(
-          'PGW_AUDIT_WRITE_FAILED',
-          `audit event ${String(event.event)} cannot be written as JSON and is lost`,
-          { hint: 'this is a bug in the caller; please report it', cause },
-        ),
-      );
-      return false;
-    }
-    this.seq = seq;
-    this.lastMac = record.mac as string;
-    entry.raw = undefined;
-    entry.line = line;
-    entry.bytes = Buffer.byteLength(line);
-    entry.seq = seq;
-    return true;
+    return `${head},${JSON.stringify(record).slice(1, -1)},${tail}`;
   }
-
   private noteDropped(): void {
     const time = new Date(this.now()).toISOString();
     if (this.dropped === undefined) {
@@ -637,7 +641,7 @@ export class AuditWriter {
         continue;
       }
       const record: SealedAuditRecord = last.record;
-      if (recordMac(this.key, record) !== record.mac) {
+      if (!lineSealedBy(this.key, last.line, record)) {
         clean = false;
         this.onError(
           writeFailed(

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadAuditKey } from '../../../src/audit/log/audit-key.js';
-import { GENESIS_MAC, recordMac } from '../../../src/audit/log/audit-record.js';
+import { GENESIS_MAC, lineMac } from '../../../src/audit/log/audit-record.js';
 import { verifyAuditLog } from '../../../src/audit/log/audit-verifier.js';
 import { AuditWriter } from '../../../src/audit/log/audit-writer.js';
 import {
@@ -33,7 +34,12 @@ describe('audit log chain', () => {
     assert.equal(first.user, 'bob');
     assert.match(String(first.time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     assert.equal(second.prev, first.mac);
-    assert.equal(recordMac(key, first), first.mac);
+    // The MAC covers the line's exact text without its last member, "mac".
+    const signed = (lines[0] as string).replace(/,"mac":"[A-Za-z0-9_-]{43}"\}$/, '}');
+    assert.equal(createHmac('sha256', key).update(signed).digest('base64url'), first.mac);
+    assert.equal(lineMac(key, lines[0] as string), first.mac);
+    assert.deepEqual(Object.keys(first).slice(0, 4), ['seq', 'time', 'code', 'event']);
+    assert.deepEqual(Object.keys(first).slice(-2), ['prev', 'mac']);
     assert.match(String(first.mac), /^[A-Za-z0-9_-]{43}$/);
   });
 
