@@ -40,6 +40,11 @@ export interface SessionAudit {
   readonly backendTap: MessageTap;
   /** Rows and statements seen, for the session's closing record. */
   readonly totals: { statements: number; rows: number };
+  /**
+   * In durable mode: the write of the records completed since the last call,
+   * which the relay waits for before it passes the backend's answer on.
+   */
+  readonly takeDurableWait?: () => Promise<void> | undefined;
 }
 
 /**
@@ -84,29 +89,31 @@ export class Auditor {
   }
 
   /** Connection events (firewall, TLS, authentication, limits), when `connection` is audited. */
-  connectionEvent(event: SecurityEvent, port?: number): void {
+  connectionEvent(event: SecurityEvent): void {
     if (!classesFor(this.config, event.user, event.database).has('connection')) return;
-    this.emit({
-      code: SECURITY_EVENTS[event.event],
-      ...event,
-      ...(port === undefined ? {} : { port }),
-    });
+    void this.emit({ code: SECURITY_EVENTS[event.event], ...event });
   }
 
   /** Taps for one authenticated session, or undefined when none of its statements are audited. */
   session(context: SessionAuditContext): SessionAudit | undefined {
     const classes = classesFor(this.config, context.user, context.database);
-    const statementClasses = [...classes].some((c) => c !== 'connection');
+    const statementClasses = [...classes].some((c) => c !== 'connection' && c !== 'parameters');
     const totals = { statements: 0, rows: 0 };
     if (!statementClasses) return undefined;
     const maxBody = this.config.maxStatementBytes;
+    let durableWait: Promise<void> | undefined;
+    const durable = this.config.durable;
     const tracker = new StatementTracker(
       (sql) => this.classifier.classify(sql),
       (result) => {
         totals.statements++;
         if (result.rows !== null) totals.rows += result.rows;
-        if (isAudited(classes, result.info.class)) this.statement(context, result);
+        if (!isAudited(classes, result.info.class)) return;
+        const written = this.statement(context, result);
+        // Batches are written in order: the last record's write covers the earlier ones.
+        if (durable) durableWait = written;
       },
+      { sessionUser: context.user, captureParameters: classes.has('parameters') },
     );
     return {
       clientTap: {
@@ -120,6 +127,15 @@ export class Auditor {
         onMessage: (type, body) => tracker.fromBackend(type, body),
       },
       totals,
+      ...(durable
+        ? {
+            takeDurableWait: () => {
+              const wait = durableWait;
+              durableWait = undefined;
+              return wait;
+            },
+          }
+        : {}),
     };
   }
 
@@ -136,7 +152,7 @@ export class Auditor {
     },
   ): void {
     if (!classesFor(this.config, context.user, context.database).has('connection')) return;
-    this.emit({
+    void this.emit({
       code: AUDIT_EVENTS['session.closed'],
       event: 'session.closed',
       ...context,
@@ -153,19 +169,25 @@ export class Auditor {
     await this.writer.close();
   }
 
-  /** The chained file log first; then the optional sinks, which only ever queue. */
-  private emit(record: { code: number; event: string; [key: string]: unknown }): void {
-    void this.writer.append(record);
-    if (this.sinks.length === 0) return;
+  /**
+   * The chained file log first; then the optional sinks, which only ever queue.
+   * Returns the file log's write (already resolved unless durable).
+   */
+  private emit(record: { code: number; event: string; [key: string]: unknown }): Promise<void> {
+    const written = this.writer.append(record);
+    if (this.sinks.length === 0) return written;
     const withTime = { time: new Date().toISOString(), ...record };
     for (const sink of this.sinks) sink.send(withTime);
+    return written;
   }
 
-  private statement(context: SessionAuditContext, result: StatementResult): void {
-    this.emit({
+  private statement(context: SessionAuditContext, result: StatementResult): Promise<void> {
+    const { parameters } = result;
+    return this.emit({
       code: AUDIT_EVENTS.statement,
       event: 'statement',
       ...context,
+      role: result.role,
       statementId: result.statementId,
       protocol: result.protocol,
       ...(result.statementName === undefined ? {} : { prepared: result.statementName }),
@@ -177,9 +199,15 @@ export class Auditor {
       error: result.error,
       rows: result.rows,
       durationMs: result.durationMs,
+      // Only when the policy asks for them, and never for a statement that may carry a secret.
+      ...(parameters === undefined
+        ? {}
+        : { parameters: result.info.sensitive ? parameters.map(() => REDACTED) : parameters }),
     });
   }
 }
+
+const REDACTED = '<redacted>';
 
 /** Which messages each direction's tap wants (indexed by type byte): built once. */
 function wantTable(wants: ReadonlyArray<readonly [number, 'body' | 'notify']>): Uint8Array {

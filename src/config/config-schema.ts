@@ -149,7 +149,8 @@ export const AUDIT_CLASSES = [
   'misc',
   'misc_set',
 ] as const;
-const auditClassList = z.array(z.enum([...AUDIT_CLASSES, 'all', 'none']));
+/** `parameters` is not a class: it adds bound parameter values to the records (never part of `all`). */
+const auditClassList = z.array(z.enum([...AUDIT_CLASSES, 'all', 'none', 'parameters']));
 
 const httpSink = {
   url: z.string().url(),
@@ -177,7 +178,7 @@ export const AuditConfigSchema = z.strictObject({
   log: auditClassList
     .default(['connection', 'ddl', 'role', 'write'])
     .describe(
-      'What is audited (like pgaudit.log): connection, read, write, function, role, ddl, misc, misc_set, all, none.',
+      'What is audited (like pgaudit.log): connection, read, write, function, role, ddl, misc, misc_set, all, none; add parameters to log bound parameter values (like pgaudit.log_parameter).',
     ),
   roles: z
     .record(z.string().min(1), auditClassList)

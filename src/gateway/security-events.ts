@@ -7,6 +7,7 @@ import { appendFile } from 'node:fs/promises';
  * token, key, SCRAM proof or verifier.
  */
 export const SECURITY_EVENTS = {
+  'connection.received': 1000,
   'firewall.denied': 1001,
   'tls.required': 2001,
   'tls.handshake-failed': 2002,
@@ -34,6 +35,12 @@ export interface SecurityEvent {
   readonly user?: string | undefined;
   readonly database?: string | undefined;
   readonly applicationName?: string | undefined;
+  /** The client's TCP port. */
+  readonly port?: number | undefined;
+  /** `none` or the TLS version (TLSv1.3, …). */
+  readonly tls?: string | undefined;
+  /** The authentication method (SASL mechanism: SCRAM-SHA-256 or SCRAM-SHA-256-PLUS). */
+  readonly method?: string | undefined;
   readonly detail?: string | undefined;
   readonly rule?: string | undefined;
 }

@@ -22,6 +22,7 @@ import {
   trimSql,
 } from './pg-parser.js';
 import { looksSensitive, REDACTED_REST, redactStatement, redactUnparsable } from './redact-sql.js';
+import { type SessionEffect, sessionEffectOf } from './session-effect.js';
 
 export interface ClassifiedStatement {
   /** The statement's own text (from the parser's statement location), trimmed. Holds secrets: log `redactedText`. */
@@ -35,6 +36,8 @@ export interface ClassifiedStatement {
   readonly redactedText: string;
   /** Whether the statement carries (or, if unparsable, may carry) a secret. */
   readonly sensitive: boolean;
+  /** What it does to the session state the audit follows (SET ROLE, …), if anything. */
+  readonly effect?: SessionEffect;
 }
 
 export interface SqlClassifierOptions {
@@ -90,6 +93,7 @@ function classifyStatement(
   const { type, body } = statement;
   const auditClass = auditClassOf(type, body);
   const { redactedText, sensitive } = redactStatement(text, type, body);
+  const effect = sessionEffectOf(type, body);
   return freezeEntry({
     text,
     class: auditClass,
@@ -97,6 +101,7 @@ function classifyStatement(
     objects: collectObjects(type, body, auditClass),
     redactedText,
     sensitive,
+    ...(effect === undefined ? {} : { effect }),
   });
 }
 

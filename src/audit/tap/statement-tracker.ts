@@ -7,6 +7,8 @@
  * the next Sync, and so does the tracker.
  */
 
+import type { SessionEffect } from '../classify/session-effect.js';
+
 /** What the classifier says of one statement (see src/audit/classify). */
 export interface StatementInfo {
   readonly text: string;
@@ -15,7 +17,20 @@ export interface StatementInfo {
   readonly commandTag: string;
   readonly objects: readonly string[];
   readonly sensitive: boolean;
+  readonly effect?: SessionEffect | undefined;
 }
+
+export interface StatementTrackerOptions {
+  /** The authenticated role: statements run as it until SET ROLE says otherwise. */
+  readonly sessionUser: string;
+  /** Decode the values of Bind messages (off by default: they may hold secrets). */
+  readonly captureParameters?: boolean | undefined;
+  /** The clock; for tests. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** Longest parameter value kept, in characters (text) or bytes (binary, shown as hex). */
+const MAX_PARAMETER_CHARS = 1024;
 
 export type Classify = (sql: string) => readonly StatementInfo[];
 
@@ -32,6 +47,13 @@ export interface StatementResult {
   readonly durationMs: number;
   /** Prepared statement name for the extended protocol ('' for the unnamed one). */
   readonly statementName?: string;
+  /** The role the statement ran as (the session user unless SET ROLE changed it). */
+  readonly role: string;
+  /**
+   * Bound parameter values, when captured: text as sent (cut at 1024
+   * characters with a trailing '…'), binary as `\x` hex, NULL as null.
+   */
+  readonly parameters?: readonly (string | null)[];
 }
 
 type Op =
@@ -48,6 +70,7 @@ type Op =
       statementName: string;
       /** Captured when the client sends Execute: a later Parse may reuse the name before the answer. */
       infos: readonly StatementInfo[];
+      parameters: readonly (string | null)[] | undefined;
       startedAt: number;
     }
   | { kind: 'function'; oid: number; startedAt: number }
@@ -73,6 +96,75 @@ enum T {
   ERROR_RESPONSE = 0x45, // E (backend)
   READY_FOR_QUERY = 0x5a, // Z
   FUNCTION_CALL_RESPONSE = 0x56, // V
+  PARAMETER_STATUS = 0x53, // S (backend)
+}
+
+interface Portal {
+  readonly statementName: string;
+  readonly parameters: readonly (string | null)[] | undefined;
+}
+
+/**
+ * The role statements run as, after SET ROLE (PostgreSQL docs, SET ROLE and
+ * SET: a plain SET lasts until the end of the session unless its transaction
+ * rolls back; SET LOCAL until the end of the transaction). Savepoints are not
+ * followed: after ROLLBACK TO SAVEPOINT the role may be reported as set.
+ */
+class RoleState {
+  /** The session-level value of `role` (null: none, i.e. the session user). */
+  private value: string | null = null;
+  /** SET LOCAL's value, until the transaction ends. */
+  private local: string | null | undefined;
+  /** `value` when the current transaction began, restored if it rolls back. */
+  private atTransactionStart: string | null = null;
+  private inBlock = false;
+  private rolledBack = false;
+
+  constructor(private sessionUser: string) {}
+
+  get current(): string {
+    const role = this.local === undefined ? this.value : this.local;
+    return role ?? this.sessionUser;
+  }
+
+  completed(info: StatementInfo, tag: string): void {
+    if (tag === 'BEGIN' || tag === 'START TRANSACTION') this.inBlock = true;
+    else if (tag === 'ROLLBACK' && info.effect?.kind !== 'rollback-to-savepoint') {
+      this.rolledBack = true;
+    }
+    const effect = info.effect;
+    if (effect?.kind !== 'role') return;
+    if (!effect.local) {
+      this.value = effect.role;
+      this.local = undefined;
+    } else if (this.inBlock) {
+      // Outside a transaction block SET LOCAL only warns and changes nothing.
+      this.local = effect.role;
+    }
+  }
+
+  failed(): void {
+    this.rolledBack = true;
+  }
+
+  /** ReadyForQuery: 'I' ends the transaction, 'E' says it failed. */
+  ready(status: number): void {
+    if (status === 0x45) this.rolledBack = true;
+    if (status !== 0x49) return;
+    if (this.rolledBack) this.value = this.atTransactionStart;
+    this.atTransactionStart = this.value;
+    this.local = undefined;
+    this.inBlock = false;
+    this.rolledBack = false;
+  }
+
+  /** SET SESSION AUTHORIZATION (reported by ParameterStatus) also ends SET ROLE. */
+  sessionAuthorization(user: string): void {
+    this.sessionUser = user;
+    this.value = null;
+    this.atTransactionStart = null;
+    this.local = undefined;
+  }
 }
 
 /** Frontend types the tracker needs: bodies for Q, P, B, E, C, D, F; a notice for S. */
@@ -87,10 +179,15 @@ export const FRONTEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']>
   [T.FUNCTION_CALL, 'body'],
 ];
 
-/** Backend types the tracker needs: bodies for CommandComplete and ErrorResponse. */
+/**
+ * Backend types the tracker needs: bodies for CommandComplete, ErrorResponse,
+ * ReadyForQuery (its transaction status) and ParameterStatus
+ * (session_authorization).
+ */
 export const BACKEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> = [
   [T.COMMAND_COMPLETE, 'body'],
   [T.ERROR_RESPONSE, 'body'],
+  [T.PARAMETER_STATUS, 'body'],
   [T.PARSE_COMPLETE, 'notify'],
   [T.BIND_COMPLETE, 'notify'],
   [T.CLOSE_COMPLETE, 'notify'],
@@ -98,21 +195,33 @@ export const BACKEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> 
   [T.NO_DATA, 'notify'],
   [T.EMPTY_QUERY, 'notify'],
   [T.PORTAL_SUSPENDED, 'notify'],
-  [T.READY_FOR_QUERY, 'notify'],
+  [T.READY_FOR_QUERY, 'body'],
   [T.FUNCTION_CALL_RESPONSE, 'notify'],
 ];
 
 export class StatementTracker {
   private readonly ops: Op[] = [];
   private readonly statements = new Map<string, readonly StatementInfo[]>();
-  private readonly portals = new Map<string, string>();
+  private readonly portals = new Map<string, Portal>();
   private nextStatementId = 1;
+  private readonly role: RoleState;
+  private readonly captureParameters: boolean;
+  private readonly now: () => number;
 
   constructor(
     private readonly classify: Classify,
     private readonly onResult: (result: StatementResult) => void,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: StatementTrackerOptions,
+  ) {
+    this.role = new RoleState(options.sessionUser);
+    this.captureParameters = options.captureParameters ?? false;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The role statements run as now. */
+  get currentRole(): string {
+    return this.role.current;
+  }
 
   /** A complete frontend message (body possibly truncated to the tap's cap). */
   fromClient(type: number, body: Buffer | undefined): void {
@@ -137,14 +246,25 @@ export class StatementTracker {
       }
       case T.BIND: {
         const portal = cstring(body, 0);
-        this.portals.set(portal.value, cstring(body, portal.next).value);
+        const statement = cstring(body, portal.next);
+        this.portals.set(portal.value, {
+          statementName: statement.value,
+          parameters: this.captureParameters ? bindParameters(body, statement.next) : undefined,
+        });
         this.ops.push({ kind: 'bind' });
         return;
       }
       case T.EXECUTE: {
-        const statementName = this.portals.get(cstring(body, 0).value) ?? '';
+        const portal = this.portals.get(cstring(body, 0).value);
+        const statementName = portal?.statementName ?? '';
         const infos = this.statements.get(statementName) ?? [];
-        this.ops.push({ kind: 'execute', statementName, infos, startedAt: this.now() });
+        this.ops.push({
+          kind: 'execute',
+          statementName,
+          infos,
+          parameters: portal?.parameters,
+          startedAt: this.now(),
+        });
         return;
       }
       case T.CLOSE: {
@@ -203,6 +323,7 @@ export class StatementTracker {
       case T.ERROR_RESPONSE: {
         const code = errorCode(body);
         if (head === undefined) return;
+        this.role.failed();
         if (head.kind === 'query') {
           this.finishQueryStatement(head, code, true);
           head.failed = true;
@@ -227,6 +348,14 @@ export class StatementTracker {
           const op = this.ops.shift() as Op;
           if (op.kind === 'query' || op.kind === 'sync') break;
         }
+        if (body !== undefined && body.length > 0) this.role.ready(body[0] as number);
+        return;
+      }
+      case T.PARAMETER_STATUS: {
+        const name = cstring(body, 0);
+        if (name.value === 'session_authorization') {
+          this.role.sessionAuthorization(cstring(body, name.next).value);
+        }
         return;
       }
     }
@@ -241,6 +370,7 @@ export class StatementTracker {
     const info = op.infos[Math.min(op.index, op.infos.length - 1)] ?? UNKNOWN;
     const now = this.now();
     this.emit('simple', info, outcome, error, op.startedAt, now);
+    if (!error) this.role.completed(info, outcome);
     op.index++;
     op.startedAt = now;
   }
@@ -250,15 +380,18 @@ export class StatementTracker {
     outcome: string,
     error: boolean,
   ): void {
+    const info = op.infos[0] ?? UNKNOWN;
     this.emit(
       'extended',
-      op.infos[0] ?? UNKNOWN,
+      info,
       outcome,
       error,
       op.startedAt,
       this.now(),
       op.statementName,
+      op.parameters,
     );
+    if (!error) this.role.completed(info, outcome);
   }
 
   private finishParse(op: Extract<Op, { kind: 'parse' }>, code: string): void {
@@ -289,6 +422,7 @@ export class StatementTracker {
     startedAt: number,
     endedAt: number,
     statementName?: string,
+    parameters?: readonly (string | null)[],
   ): void {
     this.onResult({
       statementId: this.nextStatementId++,
@@ -299,7 +433,9 @@ export class StatementTracker {
       rows: error ? null : rowsOf(outcome),
       startedAt,
       durationMs: endedAt - startedAt,
+      role: this.role.current,
       ...(statementName === undefined ? {} : { statementName }),
+      ...(parameters === undefined ? {} : { parameters }),
     });
   }
 }
@@ -326,6 +462,58 @@ function cstring(body: Buffer | undefined, start: number): { value: string; next
   const end = body.indexOf(0, start);
   const stop = end < 0 ? body.length : end;
   return { value: body.toString('utf8', start, stop), next: stop + 1 };
+}
+
+/**
+ * The parameter values of a Bind body, from just after the statement name
+ * (docs 55.7, Bind: format codes, then each value as Int32 length, -1 for
+ * NULL, and bytes). A body cut short by the tap's cap yields the values that
+ * are whole, then '<truncated>'.
+ */
+function bindParameters(body: Buffer | undefined, start: number): readonly (string | null)[] {
+  if (body === undefined) return [];
+  let offset = start;
+  if (offset + 2 > body.length) return [];
+  const formatCount = body.readUInt16BE(offset);
+  offset += 2;
+  const formats: number[] = [];
+  for (let i = 0; i < formatCount && offset + 2 <= body.length; i++, offset += 2) {
+    formats.push(body.readUInt16BE(offset));
+  }
+  if (offset + 2 > body.length) return [];
+  const count = body.readUInt16BE(offset);
+  offset += 2;
+  const values: (string | null)[] = [];
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) {
+      values.push('<truncated>');
+      break;
+    }
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length < 0) {
+      values.push(null);
+      continue;
+    }
+    const binary = (formatCount === 1 ? formats[0] : formats[i]) === 1;
+    const end = offset + length;
+    values.push(binary ? hexValue(body, offset, end) : textValue(body, offset, end));
+    if (end > body.length) break;
+    offset = end;
+  }
+  return values;
+}
+
+function textValue(body: Buffer, start: number, end: number): string {
+  const stop = Math.min(end, body.length, start + MAX_PARAMETER_CHARS * 4);
+  const text = body.toString('utf8', start, stop);
+  if (text.length > MAX_PARAMETER_CHARS) return `${text.slice(0, MAX_PARAMETER_CHARS)}…`;
+  return stop < end ? `${text}…` : text;
+}
+
+function hexValue(body: Buffer, start: number, end: number): string {
+  const stop = Math.min(end, body.length, start + MAX_PARAMETER_CHARS / 2);
+  return `\\x${body.toString('hex', start, stop)}${stop < end ? '…' : ''}`;
 }
 
 /** The SQLSTATE ('C' field) of an ErrorResponse body. */

@@ -12,7 +12,7 @@ export interface PolicyRow {
   readonly classes: readonly string[];
 }
 
-const ALLOWED = new Set<string>([...AUDIT_CLASSES, 'all', 'none']);
+const ALLOWED = new Set<string>([...AUDIT_CLASSES, 'all', 'none', 'parameters']);
 
 /** Parses `ddl,role,write` into a validated class list. */
 export function parseClassList(text: string): string[] {

@@ -26,6 +26,12 @@ export interface RelayOptions {
   /** The audit's taps on each direction, if the session is audited. */
   readonly clientTap?: MessageTap | undefined;
   readonly backendTap?: MessageTap | undefined;
+  /**
+   * Durable audit: after the backend tap saw a chunk, the write of the records
+   * it completed. The chunk (and every later one) reaches the client only once
+   * that write is on disk.
+   */
+  readonly durableWait?: (() => Promise<void> | undefined) | undefined;
   readonly onEnd: (reason: RelayEnd, detail?: string) => void;
 }
 
@@ -50,6 +56,10 @@ export class Relay {
   private ended = false;
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Durable audit: backend chunks scanned but held until their records are on disk. */
+  private held: Buffer[] = [];
+  /** Settles after every hold so far was released, in order. */
+  private released: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: Duplex,
@@ -79,16 +89,18 @@ export class Relay {
       if (this.fromClient.lastType !== TERMINATE_TYPE) this.requestPending = true;
       if (!backend.write(chunk)) client.pause();
     });
+    const durableWait = this.options.durableWait;
     backend.on('data', (chunk: Buffer) => {
       // The client gets the bytes first; scanning (and the audit it feeds) comes after,
-      // so recording a statement never delays its result.
-      if (!client.write(chunk)) backend.pause();
+      // so recording a statement never delays its result. Durable audit is the exception.
+      if (durableWait === undefined && !client.write(chunk)) backend.pause();
       try {
         this.fromBackend.scan(chunk);
       } catch {
         this.end('error', 'backend sent a malformed message');
         return;
       }
+      if (durableWait !== undefined) this.forwardDurably(chunk, durableWait());
       if (this.idleTimer !== undefined) this.lastActivity = Date.now();
       this.bytesFromBackend += chunk.length;
       if (this.fromBackend.lastType === READY_FOR_QUERY && this.fromBackend.atBoundary) {
@@ -104,7 +116,7 @@ export class Relay {
     client.on('end', clientLeft);
     client.on('close', clientLeft);
     client.on('error', (error: Error) => this.end('error', `client: ${error.message}`));
-    backend.on('close', () => this.backendGone());
+    backend.on('close', () => this.afterHeld(() => this.backendGone()));
     backend.on('error', (error: Error) => this.end('error', `backend: ${error.message}`));
 
     // Bytes read before the relay began go through the same path as the rest.
@@ -119,14 +131,51 @@ export class Relay {
     }
   }
 
+  /**
+   * Durable audit: a chunk goes to the client once the records it completed
+   * (and all before them) are written; until then it and every later chunk
+   * wait, with the backend paused.
+   */
+  private forwardDurably(chunk: Buffer, wait: Promise<void> | undefined): void {
+    if (wait === undefined && this.held.length === 0) {
+      if (!this.client.write(chunk)) this.backend.pause();
+      return;
+    }
+    this.held.push(chunk);
+    this.backend.pause();
+    const release = (): void => this.releaseHeld(chunk);
+    this.released = this.released.then(() => wait).then(release, release);
+  }
+
+  /** Passes on the held chunks up to and including `last`. */
+  private releaseHeld(last: Buffer): void {
+    const chunks = this.held.splice(0, this.held.indexOf(last) + 1);
+    if (this.ended || this.client.destroyed) return;
+    let flowing = true;
+    for (const held of chunks) flowing = this.client.write(held);
+    if (flowing && this.held.length === 0) this.backend.resume();
+  }
+
+  /** Runs `then` now, or once the held chunks are passed on (durable audit). */
+  private afterHeld(then: () => void): void {
+    if (this.held.length === 0) then();
+    else void this.released.then(then);
+  }
+
   /** Ends the session on the gateway's initiative (shutdown). */
   terminate(reason: 'shutdown'): void {
-    this.closeWith(SQLSTATE.ADMIN_SHUTDOWN, 'terminating connection due to administrator command');
-    this.end(reason);
+    this.afterHeld(() => {
+      this.closeWith(
+        SQLSTATE.ADMIN_SHUTDOWN,
+        'terminating connection due to administrator command',
+      );
+      this.end(reason);
+    });
   }
 
   private checkIdle(): void {
     const idle =
+      this.held.length === 0 &&
       this.fromBackend.transactionStatus === READY_IDLE &&
       this.fromBackend.atBoundary &&
       this.fromClient.atBoundary;

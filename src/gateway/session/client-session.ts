@@ -33,7 +33,7 @@ import {
 import { type BackendLogin, forwardCancel, PendingBackend } from '../backend/backend-connector.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
-import type { SecurityEventName } from '../security-events.js';
+import type { SecurityEvent, SecurityEventName } from '../security-events.js';
 import type { SessionEntry } from '../session-registry.js';
 import { ConnectionClosedError, PacketReader } from './packet-reader.js';
 import { upgradeToTls } from './tls-upgrade.js';
@@ -75,6 +75,8 @@ export class ClientSession {
   private readonly sessionId = randomBytes(6).toString('hex');
   private channelBound = false;
   private finished = false;
+  /** The SASL mechanism the client chose, once it chose one (for authentication events). */
+  private authMethod: string | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -105,7 +107,8 @@ export class ClientSession {
   }
 
   private async admit(): Promise<void> {
-    const { state, registry, events } = this.gateway;
+    const { state, registry } = this.gateway;
+    this.record({ event: 'connection.received', address: this.address });
     // Firewall: decided on accept, before a byte is read.
     const decision = state.firewall.check(this.socket.remoteAddress);
     if (!decision.allowed) {
@@ -133,7 +136,7 @@ export class ClientSession {
     this.entry = entry;
     const timeoutMs = this.gateway.config.authenticationTimeoutSeconds * 1000;
     this.authTimer = setTimeout(() => {
-      events.record({ event: 'auth.timeout', address: this.address, user: this.user });
+      this.record({ event: 'auth.timeout', address: this.address, user: this.user });
       this.refuseNow(SQLSTATE.QUERY_CANCELED, 'canceling authentication due to timeout');
     }, timeoutMs);
     this.authTimer.unref();
@@ -188,7 +191,7 @@ export class ClientSession {
     const upgraded = await upgradeToTls(this.socket, this.gateway.tls.secureContext, { direct });
     if (!upgraded.ok) {
       const alpn = upgraded.socket !== undefined;
-      this.gateway.events.record({
+      this.record({
         event: alpn ? 'tls.alpn-missing' : 'tls.handshake-failed',
         address: this.address,
         detail: upgraded.reason,
@@ -211,7 +214,7 @@ export class ClientSession {
     reader: PacketReader,
     startup: StartupMessage,
   ): Promise<void> {
-    const { events, registry, roles } = this.gateway;
+    const { registry, roles } = this.gateway;
     const parameters = new Map(startup.parameters);
     const protocolOptions = [...parameters.keys()].filter((name) => name.startsWith('_pq_.'));
     for (const option of protocolOptions) parameters.delete(option);
@@ -270,7 +273,7 @@ export class ClientSession {
       if (early !== undefined) registry.releaseEarlyBackend();
     }
     if (!login.ok) {
-      events.record({
+      this.record({
         event: 'auth.backend-refused',
         address: this.address,
         user,
@@ -297,12 +300,13 @@ export class ClientSession {
       ]),
     );
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
-    events.record({
+    this.record({
       event: 'auth.succeeded',
       address: this.address,
       user,
       database: this.database,
       applicationName: this.applicationName,
+      method: this.authMethod,
       detail:
         this.tlsSocket === undefined
           ? 'plaintext'
@@ -327,6 +331,7 @@ export class ClientSession {
     this.relay = new Relay(this.stream, login.socket, {
       clientTap: audit?.clientTap,
       backendTap: audit?.backendTap,
+      durableWait: audit?.takeDurableWait,
       maxMessageLength: this.gateway.config.maxMessageLength,
       idleTimeoutMs: this.gateway.config.idleSessionTimeoutSeconds * 1000,
       initialTransactionStatus: ready[ready.length - 1] as number,
@@ -374,11 +379,9 @@ export class ClientSession {
       serializeAuthenticationSasl(ScramServerSession.mechanisms(this.tlsSocket !== undefined)),
     );
     const initial = parseSaslInitialResponse(expectPassword(await reader.next()));
-    this.stream.write(
-      serializeAuthenticationSaslContinue(
-        server.clientFirst(initial.mechanism, initial.data ?? Buffer.alloc(0)),
-      ),
-    );
+    const challenge = server.clientFirst(initial.mechanism, initial.data ?? Buffer.alloc(0));
+    this.authMethod = initial.mechanism; // one the gateway offered, or clientFirst threw
+    this.stream.write(serializeAuthenticationSaslContinue(challenge));
     const response = parseSaslResponse(expectPassword(await reader.next()));
     const failed = (detail: string): Refusal =>
       new Refusal(
@@ -407,13 +410,13 @@ export class ClientSession {
   private cancel(processId: number, secretKey: Buffer): void {
     const backendKey = this.gateway.registry.resolveCancel(processId, secretKey);
     if (backendKey === undefined) {
-      this.gateway.events.record({ event: 'cancel.unknown-key', address: this.address });
+      this.record({ event: 'cancel.unknown-key', address: this.address });
     } else {
       forwardCancel(
         this.gateway.backend,
         serializeCancelRequest(backendKey.processId, backendKey.secretKey),
       );
-      this.gateway.events.record({ event: 'cancel.forwarded', address: this.address });
+      this.record({ event: 'cancel.forwarded', address: this.address });
     }
   }
 
@@ -426,7 +429,7 @@ export class ClientSession {
           : reason === 'idle-timeout'
             ? 'session.idle-timeout'
             : 'session.ended';
-    this.gateway.events.record({
+    this.record({
       event,
       address: this.address,
       user: this.user,
@@ -438,17 +441,20 @@ export class ClientSession {
 
   private handleFailure(error: unknown): void {
     if (error instanceof Refusal) {
-      this.gateway.events.record({
+      this.record({
         event: error.event,
         address: this.address,
         user: this.user,
         database: this.database,
         applicationName: this.applicationName,
+        ...(error.event.startsWith('auth.') && this.authMethod !== undefined
+          ? { method: this.authMethod }
+          : {}),
         detail: error.detail,
       });
       this.refuseNow(error.code, error.message, error.hint);
     } else if (error instanceof FramingError) {
-      this.gateway.events.record({
+      this.record({
         event:
           error.kind === 'too-large' ? 'session.message-too-large' : 'session.protocol-violation',
         address: this.address,
@@ -465,7 +471,7 @@ export class ClientSession {
       error instanceof MalformedMessageError ||
       (error instanceof ScramError && error.kind === 'malformed')
     ) {
-      this.gateway.events.record({
+      this.record({
         event: 'session.protocol-violation',
         address: this.address,
         user: this.user,
@@ -479,7 +485,7 @@ export class ClientSession {
     } else if (error instanceof ConnectionClosedError) {
       this.close();
     } else {
-      this.gateway.events.record({
+      this.record({
         event: 'session.protocol-violation',
         address: this.address,
         user: this.user,
@@ -488,6 +494,15 @@ export class ClientSession {
       this.refuseNow(SQLSTATE.INTERNAL_ERROR, 'internal error in the gateway');
     }
     this.finish();
+  }
+
+  /** A security event of this connection: the client's port and TLS version go with every one. */
+  private record(event: SecurityEvent): void {
+    this.gateway.events.record({
+      ...event,
+      port: this.socket.remotePort,
+      tls: this.tlsSocket?.getProtocol() ?? 'none',
+    });
   }
 
   /** Sends a FATAL and closes (only before the relay: the stream is at a message boundary). */

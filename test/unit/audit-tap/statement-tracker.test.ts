@@ -32,16 +32,46 @@ const error = (code: string): Buffer =>
   Buffer.concat([Buffer.from(`SERROR\0C${code}\0Mboom\0`), Buffer.from([0])]);
 const ch = (c: string): number => c.charCodeAt(0);
 
-function track(): { tracker: StatementTracker; results: StatementResult[] } {
+function track(
+  options: {
+    captureParameters?: boolean;
+    classify?: (sql: string) => readonly StatementInfo[];
+  } = {},
+): { tracker: StatementTracker; results: StatementResult[] } {
   const results: StatementResult[] = [];
   let clock = 0;
-  const tracker = new StatementTracker(
-    classify,
-    (r) => results.push(r),
-    () => (clock += 10),
-  );
+  const tracker = new StatementTracker(options.classify ?? classify, (r) => results.push(r), {
+    sessionUser: 'alice',
+    captureParameters: options.captureParameters,
+    now: () => (clock += 10),
+  });
   return { tracker, results };
 }
+
+/** A Bind body: portal, statement, format codes, values (null for NULL), no result formats. */
+function bind(
+  portal: string,
+  statement: string,
+  formats: number[],
+  values: (Buffer | null)[],
+): Buffer {
+  const parts = [cs(portal, statement)];
+  const int16 = (n: number): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(n);
+    return b;
+  };
+  parts.push(int16(formats.length), ...formats.map(int16), int16(values.length));
+  for (const value of values) {
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(value === null ? -1 : value.length);
+    parts.push(length, ...(value === null ? [] : [value]));
+  }
+  parts.push(int16(0));
+  return Buffer.concat(parts);
+}
+
+const ready = (status: string): Buffer => Buffer.from(status);
 
 describe('StatementTracker', () => {
   it('pairs each statement of a multi-statement simple query with its CommandComplete', () => {
@@ -144,5 +174,40 @@ describe('StatementTracker', () => {
     tracker.fromBackend(ch('C'), cs('SELECT 1'));
     tracker.fromBackend(ch('Z'), undefined);
     assert.equal(results[0]?.durationMs, 10);
+  });
+
+  it('captures bound parameters only when asked: text as sent, binary as hex, NULL as null', () => {
+    for (const captureParameters of [false, true]) {
+      const { tracker, results } = track({ captureParameters });
+      tracker.fromClient(ch('P'), cs('s1', 'INSERT INTO t VALUES ($1, $2, $3)', ''));
+      tracker.fromClient(
+        ch('B'),
+        bind('', 's1', [0, 1, 0], [Buffer.from('héllo'), Buffer.from([0xde, 0xad]), null]),
+      );
+      tracker.fromClient(ch('E'), cs(''));
+      tracker.fromClient(ch('S'), undefined);
+      for (const m of ['1', '2']) tracker.fromBackend(ch(m), undefined);
+      tracker.fromBackend(ch('C'), cs('INSERT 0 1'));
+      tracker.fromBackend(ch('Z'), ready('I'));
+      assert.equal(results.length, 1);
+      assert.deepEqual(
+        results[0]?.parameters,
+        captureParameters ? ['héllo', '\\xdead', null] : undefined,
+      );
+    }
+  });
+
+  it('cuts long parameter values and marks values cut off by the tap', () => {
+    const { tracker, results } = track({ captureParameters: true });
+    const long = Buffer.from('x'.repeat(5000));
+    const body = bind('', '', [], [long, Buffer.from('tail')]);
+    tracker.fromClient(ch('P'), cs('', 'SELECT $1, $2', ''));
+    tracker.fromClient(ch('B'), body.subarray(0, 2000)); // the tap's cap
+    tracker.fromClient(ch('E'), cs(''));
+    tracker.fromClient(ch('S'), undefined);
+    for (const m of ['1', '2']) tracker.fromBackend(ch(m), undefined);
+    tracker.fromBackend(ch('C'), cs('SELECT 1'));
+    tracker.fromBackend(ch('Z'), ready('I'));
+    assert.deepEqual(results[0]?.parameters, [`${'x'.repeat(1024)}…`]);
   });
 });
