@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { z } from 'zod';
 import type { AuditConfig, AuditSinkSchema } from '../config/config-schema.js';
 import { PgwardenError } from '../errors.js';
@@ -7,6 +6,7 @@ import { SECURITY_EVENTS, type SecurityEvent } from '../gateway/security-events.
 import type { DataDirLayout } from '../server/data-dir-layout.js';
 import { classesFor, isAudited } from './audit-policy.js';
 import { SqlClassifier } from './classify/classify-sql.js';
+import { auditPaths } from './log/audit-paths.js';
 import { AuditWriter } from './log/audit-writer.js';
 import { OtlpLogSink, WebhookSink } from './sinks/http-sinks.js';
 import type { AuditSink } from './sinks/queued-sink.js';
@@ -67,9 +67,11 @@ export class Auditor {
     onError: (error: Error) => void,
   ): Promise<Auditor> {
     const classifier = await SqlClassifier.create();
+    const paths = auditPaths(layout.root);
     const writer = await AuditWriter.open({
-      dir: join(layout.root, 'audit'),
-      keyFile: join(layout.root, 'keys', 'audit.key'),
+      dir: paths.logDir,
+      keyFile: paths.keyFile,
+      anchorFile: paths.anchorFile,
       maxFileBytes: config.maxFileMegabytes * 1024 * 1024,
       maxFileAgeMs: config.rotateHours * 3_600_000,
       retentionDays: config.retentionDays,

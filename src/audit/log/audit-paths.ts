@@ -6,8 +6,14 @@ export interface AuditPaths {
   readonly logDir: string;
   /** `<dataDir>/keys/audit.key`: the HMAC key (mode 0600). */
   readonly keyFile: string;
+  /** `<dataDir>/keys/audit.anchor`: where the log ended, sealed with the key (see audit-anchor.ts). */
+  readonly anchorFile: string;
 }
 
 export function auditPaths(dataDir: string): AuditPaths {
-  return { logDir: join(dataDir, 'audit'), keyFile: join(dataDir, 'keys', 'audit.key') };
+  return {
+    logDir: join(dataDir, 'audit'),
+    keyFile: join(dataDir, 'keys', 'audit.key'),
+    anchorFile: join(dataDir, 'keys', 'audit.anchor'),
+  };
 }

@@ -39,6 +39,13 @@ export const AUDIT_LOG_EVENTS = {
   'audit.retention': 9001,
   /** Events were dropped because the disk could not keep up: `count`, `since`, `until`. */
   'audit.dropped': 9002,
+  /**
+   * On open, the log ended before the anchor said it did (records were cut off
+   * the end, or lost in a crash): `anchorSeq`, `anchorTime`, `lastSeq`.
+   */
+  'audit.tail-missing': 9003,
+  /** On open, the anchor was unreadable or did not verify with the key. */
+  'audit.anchor-invalid': 9004,
 } as const;
 
 /** How every sealed line ends: `,"mac":"` + 43 base64url characters + `"}`. */

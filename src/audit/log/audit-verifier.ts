@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { readAnchor } from './audit-anchor.js';
 import { type AuditFile, listAuditFiles, readLineBatches } from './audit-files.js';
 import {
   GENESIS_MAC,
@@ -7,7 +8,24 @@ import {
   type SealedAuditRecord,
 } from './audit-record.js';
 
-export type VerifyProblem = 'modified' | 'deleted' | 'reordered' | 'malformed' | 'inserted';
+export type VerifyProblem =
+  | 'modified'
+  | 'deleted'
+  | 'reordered'
+  | 'malformed'
+  | 'inserted'
+  | 'truncated'
+  | 'anchor-invalid'
+  | 'anchor-mismatch';
+
+export interface VerifyOptions {
+  /**
+   * The anchor (audit-anchor.ts): the log must reach its seq, with its MAC
+   * there, which proves the tail. Without it, records cut off the end leave
+   * no trace.
+   */
+  readonly anchorFile?: string | undefined;
+}
 
 /**
  * The outcome of `verifyAuditLog`. On failure, `file` (full path) and `line`
@@ -61,10 +79,36 @@ interface LogLine {
  * valid record at the right seq that does not chain is 'inserted' (from
  * another chain); an unreadable line is 'malformed'.
  *
+ * With an anchor, a log that ends before the anchor's seq is 'truncated'; a
+ * record at that seq with another MAC, or an anchor whose seal is wrong, is
+ * 'anchor-mismatch' or 'anchor-invalid' (the log or the anchor was replaced).
+ * The anchor may lag the log (it is rewritten after each batch): records after
+ * it are fine.
+ *
  * Streams the files: memory stays constant however long the log.
- * Only the tail cannot be proven: records cut off the end leave no trace.
  */
-export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyResult> {
+export async function verifyAuditLog(
+  dir: string,
+  key: Buffer,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const anchor =
+    options.anchorFile === undefined ? undefined : await readAnchor(options.anchorFile, key);
+  if (anchor === 'invalid') {
+    const file = options.anchorFile as string;
+    return {
+      ok: false,
+      records: 0,
+      file,
+      line: 1,
+      seq: null,
+      problem: 'anchor-invalid',
+      message: `${file}: anchor-invalid: the anchor does not verify with the key: it was altered, or belongs to another key`,
+    };
+  }
+  /** The MAC of the record at the anchor's seq, once seen. */
+  let anchoredMac: string | undefined;
+  let lastLine: LogLine | undefined;
   const files = await listAuditFiles(dir);
   const source = logLines(files)[Symbol.asyncIterator]();
   const next = async (): Promise<LogLine | undefined> => {
@@ -184,6 +228,8 @@ export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyRe
       );
     }
     records += 1;
+    lastLine = at;
+    if (record.seq === anchor?.seq) anchoredMac = record.mac;
     if (records === 1) firstSeq = record.seq;
     lastSeq = record.seq;
     prevMac = record.mac;
@@ -217,6 +263,30 @@ export async function verifyAuditLog(dir: string, key: Buffer): Promise<VerifyRe
       removedThrough + 1,
       `${range(removedThrough + 1, unproven.seq - 1)} missing before the first record, and no retention record accounts for them`,
     );
+  }
+  if (anchor !== undefined) {
+    const end = lastLine ?? {
+      file: files.at(-1)?.path ?? dir,
+      line: 1,
+      text: '',
+      terminated: true,
+    };
+    if (anchor.seq > lastSeq) {
+      return fail(
+        { ...end, line: lastLine === undefined ? 1 : end.line + 1 },
+        'truncated',
+        lastSeq + 1,
+        `${range(lastSeq + 1, anchor.seq)} missing from the end of the log: the anchor says seq ${anchor.seq} was written (${anchor.time})`,
+      );
+    }
+    if (anchor.seq >= firstSeq && anchoredMac !== anchor.mac) {
+      return fail(
+        end,
+        'anchor-mismatch',
+        anchor.seq,
+        `the record at seq ${anchor.seq} is not the one the anchor saw: the log was replaced or re-chained`,
+      );
+    }
   }
   return { ok: true, records, files: files.length, firstSeq, lastSeq };
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, truncate, unlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PgwardenError } from '../../errors.js';
+import { AnchorFile, readAnchor } from './audit-anchor.js';
 import { auditFileName, listAuditFiles, readLastRecord } from './audit-files.js';
 import { loadOrCreateAuditKey } from './audit-key.js';
 import {
@@ -24,6 +25,8 @@ export interface AuditWriterOptions {
   readonly dir: string;
   /** The HMAC key file, outside `dir`; created on first use (see loadOrCreateAuditKey). */
   readonly keyFile: string;
+  /** The anchor (see audit-anchor.ts); default `audit.anchor` beside the key. */
+  readonly anchorFile?: string | undefined;
   /** Start a new file before one would grow past this (default 64 MiB). */
   readonly maxFileBytes?: number | undefined;
   /** Start a new file once one is this old (default 24 h). */
@@ -59,6 +62,7 @@ interface Pending {
   line: string;
   bytes: number;
   seq: number;
+  mac: string;
   /** Called with true once written (and fsync'ed in durable mode), false if given up. */
   done: ((written: boolean) => void) | undefined;
 }
@@ -142,6 +146,7 @@ export class AuditWriter {
   private retention: Promise<void> | undefined;
   private retentionDue = false;
   private closing: Promise<void> | undefined;
+  private anchor: AnchorFile | undefined;
 
   private constructor(options: AuditWriterOptions, key: Buffer) {
     this.dir = resolve(options.dir);
@@ -196,6 +201,7 @@ export class AuditWriter {
       writer.onError(writeFailed(`cannot create the audit log directory ${dir}`, cause));
     }
     await writer.resume(files);
+    await writer.checkAnchor(options.anchorFile ?? join(dirname(options.keyFile), 'audit.anchor'));
     await writer.runRetention();
     return writer;
   }
@@ -276,6 +282,56 @@ export class AuditWriter {
       for (const entry of lost) entry.done?.(false);
     }
     if (this.current !== undefined) await this.retire(this.current);
+    await this.anchor?.close();
+  }
+
+  /**
+   * Compares the resumed chain with the anchor: a log that ends before the
+   * anchor lost its tail, and that loss joins the chain as a record, so
+   * continuing the log cannot hide it. Then takes the anchor over.
+   */
+  private async checkAnchor(file: string): Promise<void> {
+    try {
+      const anchor = await readAnchor(file, this.key);
+      if (anchor === 'invalid') {
+        this.onError(
+          writeFailed(`the audit anchor ${file} does not verify; run pgwarden audit verify`),
+        );
+        void this.append({
+          code: AUDIT_LOG_EVENTS['audit.anchor-invalid'],
+          event: 'audit.anchor-invalid',
+        });
+      } else if (anchor !== undefined && anchor.seq > this.lastSeq) {
+        this.onError(
+          writeFailed(
+            `the audit log ends at seq ${this.lastSeq}, but the anchor says seq ${anchor.seq} was written (${anchor.time}): records were cut off or lost`,
+          ),
+        );
+        void this.append({
+          code: AUDIT_LOG_EVENTS['audit.tail-missing'],
+          event: 'audit.tail-missing',
+          anchorSeq: anchor.seq,
+          anchorTime: anchor.time,
+          lastSeq: this.lastSeq,
+        });
+      }
+      this.anchor = await AnchorFile.open(file, this.key, (cause) =>
+        this.onError(writeFailed('cannot update the audit anchor', cause)),
+      );
+    } catch (cause) {
+      this.onError(
+        writeFailed(`cannot use the audit anchor ${file}; a cut-off tail will go unnoticed`, cause),
+      );
+    }
+  }
+
+  /**
+   * The anchor follows each written batch. It is not fsync'ed: in durable mode
+   * the log is, so the anchor never leads it; otherwise a power loss can take
+   * records the anchor saw, and verify reports them missing, which they are.
+   */
+  private moveAnchor(last: Pending): void {
+    this.anchor?.update({ seq: last.seq, mac: last.mac, time: last.time });
   }
 
   /** Seals and queues; returns a completion promise when asked for one. */
@@ -299,7 +355,7 @@ export class AuditWriter {
   private pending(event: AuditEvent): Pending {
     this.unsealed++;
     const time = typeof event.time === 'string' ? event.time : new Date(this.now()).toISOString();
-    return { raw: event, time, line: '', bytes: 0, seq: 0, done: undefined };
+    return { raw: event, time, line: '', bytes: 0, seq: 0, mac: '', done: undefined };
   }
 
   /** Seals every queued record not sealed yet, in queue order; drops (and reports) any that cannot be. */
@@ -338,6 +394,7 @@ export class AuditWriter {
     entry.line = `${sealed.line}\n`;
     entry.bytes = Buffer.byteLength(entry.line);
     entry.seq = seq;
+    entry.mac = sealed.mac;
     return true;
   }
 
@@ -418,6 +475,7 @@ export class AuditWriter {
       const batch = this.queue.splice(0, count);
       const written = await this.writeBatch(batch);
       for (let i = 0; i < written; i++) batch[i]?.done?.(true);
+      if (written > 0) this.moveAnchor(batch[written - 1] as Pending);
       if (written < batch.length) {
         this.queue = batch.slice(written).concat(this.queue);
         this.failing = true;

@@ -65,11 +65,11 @@ export const auditCommand: Command = {
       }
     }
     if (sub === 'configure') return configurePolicy(input);
-    const { logDir, keyFile } = auditPaths(loadCommandConfig(input).dataDir);
+    const { logDir, keyFile, anchorFile } = auditPaths(loadCommandConfig(input).dataDir);
     const json = input.flags.json === true;
     switch (sub) {
       case 'verify':
-        return verify(input.io, logDir, keyFile, json);
+        return verify(input.io, logDir, keyFile, anchorFile, json);
       case 'tail':
         return tailLog(input, logDir, json);
       default:
@@ -78,14 +78,20 @@ export const auditCommand: Command = {
   },
 };
 
-async function verify(io: CliIo, logDir: string, keyFile: string, json: boolean): Promise<number> {
+async function verify(
+  io: CliIo,
+  logDir: string,
+  keyFile: string,
+  anchorFile: string,
+  json: boolean,
+): Promise<number> {
   const files = await listAuditFiles(logDir);
   if (files.length === 0 && !existsSync(keyFile)) {
     if (json) io.out(JSON.stringify({ ok: true, records: 0, files: 0, firstSeq: 0, lastSeq: 0 }));
     else io.out(`audit log intact: 0 records in 0 files (no audit log in ${logDir} yet)`);
     return 0;
   }
-  const result = await verifyAuditLog(logDir, loadAuditKey(keyFile));
+  const result = await verifyAuditLog(logDir, loadAuditKey(keyFile), { anchorFile });
   if (json) io.out(JSON.stringify(result, null, 2));
   if (result.ok) {
     if (!json) {

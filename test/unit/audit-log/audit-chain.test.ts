@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadAuditKey } from '../../../src/audit/log/audit-key.js';
 import { GENESIS_MAC, lineMac } from '../../../src/audit/log/audit-record.js';
@@ -141,17 +142,30 @@ describe('audit log chain', () => {
     const torn = await verifyAuditLog(log.dir, key);
     assert.deepEqual(torn, { ok: true, records: 99, files: 1, firstSeq: 1, lastSeq: 99 });
 
-    const writer = await AuditWriter.open({ dir: log.dir, keyFile: log.keyFile });
-    assert.equal(writer.lastSeq, 99);
+    const writer = await AuditWriter.open({
+      dir: log.dir,
+      keyFile: log.keyFile,
+      onError: () => undefined,
+    });
+    // Seq 100 was written once (the anchor saw it) and is gone: the loss joins the chain.
+    assert.equal(writer.lastSeq, 100);
     for (let i = 0; i < 10; i++) void writer.append(statementEvent(i));
     await writer.close();
     assert.deepEqual(await verifyAuditLog(log.dir, key), {
       ok: true,
-      records: 109,
+      records: 110,
       files: 1,
       firstSeq: 1,
-      lastSeq: 109,
+      lastSeq: 110,
     });
+    const lost = JSON.parse(readFileSync(file, 'utf8').split('\n')[99] as string) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(
+      [lost.seq, lost.code, lost.event, lost.anchorSeq, lost.lastSeq],
+      [100, 9003, 'audit.tail-missing', 100, 99],
+    );
     assert.ok(
       readFileSync(file, 'utf8')
         .split('\n')
@@ -222,5 +236,75 @@ describe('audit log chain', () => {
     assert.match(files[0] as string, /audit-20250101T000000Z-1\.jsonl$/);
     assert.match(files[1] as string, /audit-20250101T010000Z-4\.jsonl$/);
     assert.equal((await verifyAuditLog(log.dir, loadAuditKey(log.keyFile))).ok, true);
+  });
+});
+
+describe('audit log anchor: the tail', () => {
+  const anchorOf = (log: { keyFile: string }): string => join(dirname(log.keyFile), 'audit.anchor');
+
+  it('names records cut off the end, which the chain alone cannot see', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 100);
+    const key = loadAuditKey(log.keyFile);
+    const file = auditFiles(log.dir)[0] as string;
+    const options = { anchorFile: anchorOf(log) };
+    assert.equal((await verifyAuditLog(log.dir, key, options)).ok, true);
+    editLines(file, (lines) => lines.slice(0, 95));
+    assert.equal((await verifyAuditLog(log.dir, key)).ok, true, 'the chain is still whole');
+    const result = await verifyAuditLog(log.dir, key, options);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.problem, 'truncated');
+    assert.equal(result.seq, 96);
+    assert.equal(result.line, 96);
+    assert.match(result.message, /records seq 96\.\.100 are missing from the end of the log/);
+  });
+
+  it('refuses an altered anchor, and a log replaced by another chain', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 20);
+    const key = loadAuditKey(log.keyFile);
+    const options = { anchorFile: anchorOf(log) };
+    const anchor = readFileSync(options.anchorFile, 'utf8');
+    writeFileSync(options.anchorFile, anchor.replace('"seq":20', '"seq":10'));
+    let result = await verifyAuditLog(log.dir, key, options);
+    assert.equal(result.ok ? 'ok' : result.problem, 'anchor-invalid');
+    writeFileSync(options.anchorFile, anchor);
+
+    // A second chain under the same key, written over the first: every MAC holds.
+    rmSync(log.dir, { recursive: true });
+    const other = await AuditWriter.open({
+      dir: log.dir,
+      keyFile: log.keyFile,
+      anchorFile: join(log.root, 'elsewhere.anchor'),
+    });
+    for (let i = 0; i < 30; i++) void other.append(statementEvent(i + 1000));
+    await other.close();
+    assert.equal((await verifyAuditLog(log.dir, key)).ok, true);
+    result = await verifyAuditLog(log.dir, key, options);
+    assert.equal(result.ok ? 'ok' : result.problem, 'anchor-mismatch');
+  });
+
+  it('a writer reopened on a shorter log records the loss in the chain', async (t) => {
+    const log = tempLog(t);
+    await writeRecords(log, 50);
+    const file = auditFiles(log.dir)[0] as string;
+    editLines(file, (lines) => lines.slice(0, 40));
+    const problems: string[] = [];
+    const writer = await AuditWriter.open({
+      dir: log.dir,
+      keyFile: log.keyFile,
+      onError: (e) => problems.push(e.message),
+    });
+    await writer.close();
+    assert.match(problems.join('\n'), /ends at seq 40, but the anchor says seq 50 was written/);
+    const key = loadAuditKey(log.keyFile);
+    assert.equal((await verifyAuditLog(log.dir, key, { anchorFile: anchorOf(log) })).ok, true);
+    const last = JSON.parse(readFileSync(file, 'utf8').trimEnd().split('\n').at(-1) as string) as {
+      seq: number;
+      event: string;
+      anchorSeq: number;
+    };
+    assert.deepEqual([last.seq, last.event, last.anchorSeq], [41, 'audit.tail-missing', 50]);
   });
 });
