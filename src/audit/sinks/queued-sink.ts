@@ -20,19 +20,39 @@ export interface QueuedSinkOptions {
   readonly onError?: (error: Error) => void;
 }
 
+/** The receiver refused the batch for good (an HTTP 4xx, say): it is dropped, never retried. */
+export class SinkRejectedError extends Error {}
+
+/** A transient failure the receiver asked to be retried, after `retryAfterMs` when it said so. */
+export class SinkRetryError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BACKOFF_MS = 30_000;
+/** The longest Retry-After honoured; a receiver asking for more is retried sooner. */
+const MAX_RETRY_AFTER_MS = 300_000;
+
 /**
  * The common shape of the optional sinks: a bounded in-memory queue drained
  * by one background loop, so the relay never waits for a network peer. When
  * the queue is full, new records are dropped and counted (the chained file
- * log still has them); failed batches are retried with backoff.
+ * log still has them), and the first drop of each overflow is reported.
+ * Batches that fail transiently are retried with backoff; batches the
+ * receiver rejects for good are dropped so they cannot block the queue.
  */
 export abstract class QueuedSink implements AuditSink {
   abstract readonly name: string;
   private queue: SinkRecord[] = [];
   private delivered = 0;
   private dropped = 0;
-  private running = false;
+  private overflowing = false;
   private closed = false;
+  private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private backoffMs = 0;
   private readonly maxQueue: number;
@@ -45,17 +65,24 @@ export abstract class QueuedSink implements AuditSink {
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
   }
 
-  /** Delivers one batch; rejects to have it retried. */
+  /**
+   * Delivers one batch. Rejects with SinkRejectedError to have it dropped,
+   * with anything else to have it retried.
+   */
   protected abstract deliver(batch: readonly SinkRecord[]): Promise<void>;
 
   send(record: SinkRecord): void {
     if (this.closed) return;
     if (this.queue.length >= this.maxQueue) {
       this.dropped++;
+      if (!this.overflowing) {
+        this.overflowing = true;
+        this.report(`queue full (${this.maxQueue} records), dropping records`);
+      }
       return;
     }
     this.queue.push(record);
-    if (this.timer === undefined && !this.running) {
+    if (this.timer === undefined && this.draining === undefined) {
       this.timer = setTimeout(() => void this.drain(), this.flushIntervalMs);
       this.timer.unref();
     }
@@ -65,41 +92,64 @@ export abstract class QueuedSink implements AuditSink {
     return { delivered: this.delivered, dropped: this.dropped, queued: this.queue.length };
   }
 
+  /**
+   * One last attempt, bounded by the sink's own timeout: waits for a delivery
+   * in flight, or delivers what is queued; whatever fails is dropped.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    // One last attempt, bounded by the sink's own timeout; whatever fails is dropped.
-    if (!this.running && this.queue.length > 0) await this.drain(true);
+    this.timer = undefined;
+    if (this.draining !== undefined) await this.draining;
+    else if (this.queue.length > 0) await this.drain();
   }
 
-  private async drain(final = false): Promise<void> {
-    this.timer = undefined;
-    this.running = true;
+  /** Reports through onError, which must not break the sink (nor the caller of send) by throwing. */
+  protected report(message: string): void {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, this.batchSize);
-        try {
-          await this.deliver(batch);
+      this.options.onError?.(new Error(`${this.name}: ${message}`));
+    } catch {
+      // the sink keeps going
+    }
+  }
+
+  private drain(): Promise<void> {
+    this.timer = undefined;
+    this.draining ??= this.run().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.batchSize);
+      try {
+        await this.deliver(batch);
+        this.queue.splice(0, batch.length);
+        this.delivered += batch.length;
+        this.backoffMs = 0;
+        this.overflowing = false;
+      } catch (error) {
+        this.report((error as Error).message);
+        if (error instanceof SinkRejectedError) {
           this.queue.splice(0, batch.length);
-          this.delivered += batch.length;
-          this.backoffMs = 0;
-        } catch (error) {
-          this.options.onError?.(new Error(`${this.name}: ${(error as Error).message}`));
-          if (final) {
-            this.dropped += this.queue.length;
-            this.queue = [];
-            return;
-          }
-          this.backoffMs = Math.min(30_000, this.backoffMs === 0 ? 500 : this.backoffMs * 2);
-          if (!this.closed) {
-            this.timer = setTimeout(() => void this.drain(), this.backoffMs);
-            this.timer.unref();
-          }
+          this.dropped += batch.length;
+          continue;
+        }
+        if (this.closed) {
+          this.dropped += this.queue.length;
+          this.queue = [];
           return;
         }
+        this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? 500 : this.backoffMs * 2);
+        const retryAfterMs = error instanceof SinkRetryError ? error.retryAfterMs : undefined;
+        const delay =
+          retryAfterMs === undefined ? this.backoffMs : Math.min(MAX_RETRY_AFTER_MS, retryAfterMs);
+        this.timer = setTimeout(() => void this.drain(), delay);
+        this.timer.unref();
+        return;
       }
-    } finally {
-      this.running = false;
     }
   }
 }
