@@ -6,13 +6,16 @@
  *
  * `classify` never throws: SQL the parser rejects (or any internal failure)
  * yields one UNKNOWN entry with conservatively redacted text. Results are
- * cached by the full SQL string (LRU), so a repeated statement costs a lookup.
+ * cached by the full SQL string (LRU), so a repeated statement costs a lookup;
+ * a single DML statement is also cached by its shape without constants (see
+ * literal-key.ts), so `WHERE id = 1`, `= 2`, … cost one parse between them.
  */
 
 import type { AuditClass } from './audit-class.js';
 import { auditClassOf } from './audit-class.js';
 import { collectObjects } from './collect-objects.js';
 import { commandTagOf } from './command-tag.js';
+import { literalKey } from './literal-key.js';
 import type { RawStatement } from './pg-parser.js';
 import {
   byteToCharIndex,
@@ -124,8 +127,23 @@ function positiveIntegerOr(value: number | undefined, fallback: number): number 
   return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
 }
 
+/** Longer statements are not cached by shape (scanning them costs more than it saves). */
+const MAX_SHAPE_CHARS = 4096;
+
+/** Command tags of the statements cached by shape: plain DML, whose class and objects no constant changes. */
+const SHAPE_TAGS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/** The text a lone statement gets from the parser: trimmed, without its final semicolon. */
+function loneStatementText(sql: string): string {
+  const trimmed = trimSql(sql);
+  return trimmed.endsWith(';') ? trimSql(trimmed.slice(0, -1)) : trimmed;
+}
+
 export class SqlClassifier {
   readonly #cache = new Map<string, readonly ClassifiedStatement[]>();
+  /** Shape (literalKey) → the classification of a statement of that shape, text aside. */
+  readonly #shapes = new Map<string, ClassifiedStatement>();
+  #shapeChars = 0;
   readonly #cacheSize: number;
   readonly #cacheMaxChars: number;
   #cachedChars = 0;
@@ -154,17 +172,76 @@ export class SqlClassifier {
         this.#cache.set(sql, cached);
         return cached;
       }
+      const shape = this.#shapeOf(sql);
+      if (shape !== undefined) {
+        const template = this.#shapes.get(shape);
+        if (template !== undefined) {
+          this.#shapes.delete(shape);
+          this.#shapes.set(shape, template);
+          const text = loneStatementText(sql);
+          return Object.freeze([Object.freeze({ ...template, text, redactedText: text })]);
+        }
+      }
       const result = classifySqlUncached(sql);
-      this.#remember(sql, result);
+      if (shape !== undefined && this.#isTemplate(sql, result)) {
+        this.#rememberShape(shape, result[0] as ClassifiedStatement);
+      } else {
+        this.#remember(sql, result);
+      }
       return result;
     } catch {
       return classifySqlUncached(sql);
     }
   }
 
+  /**
+   * The statement's shape, when caching by shape is safe: not for text that
+   * mentions a password (whether a constant holds a secret depends on its
+   * value), nor text without constants (the exact cache serves it).
+   */
+  #shapeOf(sql: string): string | undefined {
+    if (this.#cacheSize === 0 || sql.length > MAX_SHAPE_CHARS || /password/i.test(sql)) {
+      return undefined;
+    }
+    const shape = literalKey(sql);
+    return shape === sql ? undefined : shape;
+  }
+
+  /** Whether a classification holds for every statement of its shape. */
+  #isTemplate(sql: string, result: readonly ClassifiedStatement[]): boolean {
+    const [only] = result;
+    return (
+      result.length === 1 &&
+      only !== undefined &&
+      SHAPE_TAGS.has(only.commandTag) &&
+      only.class !== 'UNKNOWN' &&
+      !only.sensitive &&
+      only.effect === undefined &&
+      only.redactedText === only.text &&
+      only.text === loneStatementText(sql)
+    );
+  }
+
+  #rememberShape(shape: string, entry: ClassifiedStatement): void {
+    // The template's text is replaced on every use: keep none of it.
+    this.#shapes.set(shape, Object.freeze({ ...entry, text: '', redactedText: '' }));
+    this.#shapeChars += shape.length;
+    while (this.#shapes.size > this.#cacheSize || this.#shapeChars > this.#cacheMaxChars) {
+      const oldest = this.#shapes.keys().next();
+      if (oldest.done === true) break;
+      this.#shapes.delete(oldest.value);
+      this.#shapeChars -= oldest.value.length;
+    }
+  }
+
   /** Number of SQL strings currently cached. */
   get cacheEntries(): number {
     return this.#cache.size;
+  }
+
+  /** Number of statement shapes currently cached. */
+  get shapeEntries(): number {
+    return this.#shapes.size;
   }
 
   #remember(sql: string, result: readonly ClassifiedStatement[]): void {

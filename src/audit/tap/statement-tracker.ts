@@ -59,17 +59,17 @@ export interface StatementResult {
 type Op =
   | {
       kind: 'query';
-      infos: readonly StatementInfo[];
+      sql: LazyInfos;
       index: number;
       failed: boolean;
       startedAt: number;
     }
-  | { kind: 'parse'; name: string; infos: readonly StatementInfo[]; startedAt: number }
+  | { kind: 'parse'; name: string; sql: LazyInfos; startedAt: number }
   | {
       kind: 'execute';
       statementName: string;
       /** Captured when the client sends Execute: a later Parse may reuse the name before the answer. */
-      infos: readonly StatementInfo[];
+      sql: LazyInfos;
       parameters: readonly (string | null)[] | undefined;
       startedAt: number;
     }
@@ -201,7 +201,7 @@ export const BACKEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> 
 
 export class StatementTracker {
   private readonly ops: Op[] = [];
-  private readonly statements = new Map<string, readonly StatementInfo[]>();
+  private readonly statements = new Map<string, LazyInfos>();
   private readonly portals = new Map<string, Portal>();
   private nextStatementId = 1;
   private readonly role: RoleState;
@@ -230,7 +230,7 @@ export class StatementTracker {
         const sql = cstring(body, 0).value;
         this.ops.push({
           kind: 'query',
-          infos: this.classify(sql),
+          sql: new LazyInfos(sql, this.classify),
           index: 0,
           failed: false,
           startedAt: this.now(),
@@ -239,9 +239,9 @@ export class StatementTracker {
       }
       case T.PARSE: {
         const name = cstring(body, 0);
-        const infos = this.classify(cstring(body, name.next).value);
-        this.statements.set(name.value, infos);
-        this.ops.push({ kind: 'parse', name: name.value, infos, startedAt: this.now() });
+        const sql = new LazyInfos(cstring(body, name.next).value, this.classify);
+        this.statements.set(name.value, sql);
+        this.ops.push({ kind: 'parse', name: name.value, sql, startedAt: this.now() });
         return;
       }
       case T.BIND: {
@@ -257,11 +257,11 @@ export class StatementTracker {
       case T.EXECUTE: {
         const portal = this.portals.get(cstring(body, 0).value);
         const statementName = portal?.statementName ?? '';
-        const infos = this.statements.get(statementName) ?? [];
+        const sql = this.statements.get(statementName) ?? NO_SQL;
         this.ops.push({
           kind: 'execute',
           statementName,
-          infos,
+          sql,
           parameters: portal?.parameters,
           startedAt: this.now(),
         });
@@ -367,7 +367,8 @@ export class StatementTracker {
     error: boolean,
   ): void {
     if (op.failed) return;
-    const info = op.infos[Math.min(op.index, op.infos.length - 1)] ?? UNKNOWN;
+    const infos = op.sql.infos;
+    const info = infos[Math.min(op.index, infos.length - 1)] ?? UNKNOWN;
     const now = this.now();
     this.emit('simple', info, outcome, error, op.startedAt, now);
     if (!error) this.role.completed(info, outcome);
@@ -380,7 +381,7 @@ export class StatementTracker {
     outcome: string,
     error: boolean,
   ): void {
-    const info = op.infos[0] ?? UNKNOWN;
+    const info = op.sql.infos[0] ?? UNKNOWN;
     this.emit(
       'extended',
       info,
@@ -395,7 +396,15 @@ export class StatementTracker {
   }
 
   private finishParse(op: Extract<Op, { kind: 'parse' }>, code: string): void {
-    this.emit('extended', op.infos[0] ?? UNKNOWN, code, true, op.startedAt, this.now(), op.name);
+    this.emit(
+      'extended',
+      op.sql.infos[0] ?? UNKNOWN,
+      code,
+      true,
+      op.startedAt,
+      this.now(),
+      op.name,
+    );
   }
 
   private finishFunction(
@@ -439,6 +448,28 @@ export class StatementTracker {
     });
   }
 }
+
+/**
+ * A statement's SQL, classified when its outcome arrives rather than when it
+ * is sent: the tap runs before the relay forwards a client's message, so
+ * parsing there would delay the statement; by the time the answer comes, the
+ * client already has it.
+ */
+class LazyInfos {
+  private value: readonly StatementInfo[] | undefined;
+
+  constructor(
+    private readonly sql: string,
+    private readonly classify: Classify,
+  ) {}
+
+  get infos(): readonly StatementInfo[] {
+    this.value ??= this.classify(this.sql);
+    return this.value;
+  }
+}
+
+const NO_SQL = new LazyInfos('', () => []);
 
 const UNKNOWN: StatementInfo = {
   text: '',
