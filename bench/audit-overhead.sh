@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The gateway's TPS with audit off (log: [none]), the default classes, and ALL,
-# interleaved; pgbench select-only and a read-write mix, 16 clients.
+# The gateway's TPS with audit off (log: [none]), the default classes, ALL,
+# and the default classes in durable mode, interleaved; pgbench select-only
+# and the simple-update mix (prepared and simple protocol), 16 clients.
 #
 #   bash bench/audit-overhead.sh [SECONDS_PER_RUN] [REPETITIONS]
 set -euo pipefail
@@ -17,16 +18,23 @@ cleanup() { node dist/src/cli/main.js down --data-dir "$ROOT/gw" >/dev/null 2>&1
 trap cleanup EXIT
 
 mkdir -p "$ROOT/gw"
-policy() { printf 'audit:\n  log: [%s]\n' "$1" > "$ROOT/gw/pgwarden.yaml"; }
+policy() {
+  case "$1" in
+    off) printf 'audit:\n  log: [none]\n' ;;
+    default) printf 'audit:\n  log: [connection, ddl, role, write]\n' ;;
+    all) printf 'audit:\n  log: [all]\n' ;;
+    durable) printf 'audit:\n  log: [connection, ddl, role, write]\n  durable: true\n' ;;
+  esac > "$ROOT/gw/pgwarden.yaml"
+}
 start() { policy "$1"; PGWARDEN_ADMIN_PASSWORD=$PASSWORD node dist/src/cli/main.js up --detach --data-dir "$ROOT/gw" --port $PORT >/dev/null; }
 stop() { node dist/src/cli/main.js down --data-dir "$ROOT/gw" >/dev/null; }
 export PGPASSWORD=$PASSWORD
 CONN="host=localhost port=$PORT user=pgwarden dbname=postgres sslmode=verify-full sslrootcert=$ROOT/gw/tls/ca.crt"
-start none; pgbench -i -q -s 10 "$CONN" >/dev/null 2>&1; stop
+start off; pgbench -i -q -s 10 "$CONN" >/dev/null 2>&1; stop
 
 declare -A TPS
-POLICIES=("none" "connection, ddl, role, write" "all")
-WORKLOADS=("-S -M prepared -c 16" "-N -M prepared -c 16")
+POLICIES=("off" "default" "all" "durable")
+WORKLOADS=("-S -M prepared -c 16" "-N -M prepared -c 16" "-N -M simple -c 16")
 for rep in $(seq 1 "$REPS"); do
   for policy in "${POLICIES[@]}"; do
     start "$policy"
@@ -41,9 +49,10 @@ for rep in $(seq 1 "$REPS"); do
 done
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "| pgbench | audit off tps | default audit tps | ALL tps | default / off | ALL / off |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| pgbench | audit off tps | default tps | ALL tps | durable tps | default / off | ALL / off | durable / off |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for workload in "${WORKLOADS[@]}"; do
-  o=$(echo "${TPS["none|$workload"]}" | median); d=$(echo "${TPS["connection, ddl, role, write|$workload"]}" | median); a=$(echo "${TPS["all|$workload"]}" | median)
-  awk -v w="$workload" -v o="$o" -v d="$d" -v a="$a" 'BEGIN {printf "| `%s` | %.0f | %.0f | %.0f | %.2fx | %.2fx |\n", w, o, d, a, d/o, a/o}'
+  o=$(echo "${TPS["off|$workload"]}" | median); d=$(echo "${TPS["default|$workload"]}" | median)
+  a=$(echo "${TPS["all|$workload"]}" | median); u=$(echo "${TPS["durable|$workload"]}" | median)
+  awk -v w="$workload" -v o="$o" -v d="$d" -v a="$a" -v u="$u" 'BEGIN {printf "| `%s` | %.0f | %.0f | %.0f | %.0f | %.2fx | %.2fx | %.2fx |\n", w, o, d, a, u, d/o, a/o, u/o}'
 done
