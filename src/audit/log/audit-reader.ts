@@ -232,7 +232,11 @@ export function parseTimeBound(text: string, now: number = Date.now()): number {
   return time;
 }
 
-function timeOf(value: Date | number | string, name: string): number {
+/**
+ * A `since`/`until` filter value as ms since the epoch (an age string is
+ * relative to now); throws PgwardenError PGW_USAGE when it is not a time.
+ */
+export function timeOf(value: Date | number | string, name: string): number {
   const time = typeof value === 'string' ? parseTimeBound(value) : Number(value);
   if (!Number.isFinite(time)) {
     throw new PgwardenError('PGW_USAGE', `the ${name} time is not valid`, {

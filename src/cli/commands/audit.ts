@@ -8,10 +8,10 @@ import {
   auditFilter,
   follow,
   parseTimeBound,
-  readAuditLog,
   tail,
 } from '../../audit/log/audit-reader.js';
 import type { SealedAuditRecord } from '../../audit/log/audit-record.js';
+import { searchAuditLog } from '../../audit/log/audit-search.js';
 import { verifyAuditLog } from '../../audit/log/audit-verifier.js';
 import {
   mergePolicy,
@@ -155,7 +155,8 @@ async function search(input: CommandInput, logDir: string, json: boolean): Promi
   };
   auditFilter(filter); // reports a bad --ip before reading anything
   const printer = recordPrinter(input.io, json);
-  for await (const record of readAuditLog(logDir, filter)) printer(record);
+  // Through the per-file indexes in <logDir>/index (built as needed; a cache, never trusted for integrity).
+  for await (const record of searchAuditLog(logDir, filter)) printer(record);
   return 0;
 }
 
