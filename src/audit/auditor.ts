@@ -39,7 +39,7 @@ export interface SessionAudit {
   readonly clientTap: MessageTap;
   readonly backendTap: MessageTap;
   /** Rows and statements seen, for the session's closing record. */
-  readonly totals: { statements: number; rows: number };
+  readonly totals: { readonly statements: number; readonly rows: number };
   /**
    * In durable mode: the write of the records completed since the last call,
    * which the relay waits for before it passes the backend's answer on.
@@ -100,7 +100,6 @@ export class Auditor {
   session(context: SessionAuditContext): SessionAudit | undefined {
     const classes = classesFor(this.config, context.user, context.database);
     const statementClasses = [...classes].some((c) => c !== 'connection' && c !== 'parameters');
-    const totals = { statements: 0, rows: 0 };
     if (!statementClasses) return undefined;
     const maxBody = this.config.maxStatementBytes;
     let durableWait: Promise<void> | undefined;
@@ -108,14 +107,15 @@ export class Auditor {
     const tracker = new StatementTracker(
       (sql) => this.classifier.classify(sql),
       (result) => {
-        totals.statements++;
-        if (result.rows !== null) totals.rows += result.rows;
-        if (!isAudited(classes, result.info.class)) return;
         const written = this.statement(context, result);
         // Batches are written in order: the last record's write covers the earlier ones.
         if (durable) durableWait = written;
       },
-      { sessionUser: context.user, captureParameters: classes.has('parameters') },
+      {
+        sessionUser: context.user,
+        captureParameters: classes.has('parameters'),
+        audited: (statementClass) => isAudited(classes, statementClass),
+      },
     );
     return {
       clientTap: {
@@ -128,7 +128,7 @@ export class Auditor {
         maxBody: 1024,
         onMessage: (type, body) => tracker.fromBackend(type, body),
       },
-      totals,
+      totals: tracker.totals,
       ...(durable
         ? {
             takeDurableWait: () => {

@@ -25,6 +25,8 @@ export interface StatementTrackerOptions {
   readonly sessionUser: string;
   /** Decode the values of Bind messages (off by default: they may hold secrets). */
   readonly captureParameters?: boolean | undefined;
+  /** Which statement classes get a result (all by default); the others are only counted. */
+  readonly audited?: ((statementClass: string) => boolean) | undefined;
   /** The clock; for tests. */
   readonly now?: (() => number) | undefined;
 }
@@ -206,7 +208,10 @@ export class StatementTracker {
   private nextStatementId = 1;
   private readonly role: RoleState;
   private readonly captureParameters: boolean;
+  private readonly audited: (statementClass: string) => boolean;
   private readonly now: () => number;
+  /** Statements completed, audited or not, and the rows their command tags report. */
+  readonly totals = { statements: 0, rows: 0 };
 
   constructor(
     private readonly classify: Classify,
@@ -215,6 +220,7 @@ export class StatementTracker {
   ) {
     this.role = new RoleState(options.sessionUser);
     this.captureParameters = options.captureParameters ?? false;
+    this.audited = options.audited ?? (() => true);
     this.now = options.now ?? Date.now;
   }
 
@@ -433,13 +439,19 @@ export class StatementTracker {
     statementName?: string,
     parameters?: readonly (string | null)[],
   ): void {
+    const rows = error ? null : rowsOf(outcome);
+    const statementId = this.nextStatementId++;
+    this.totals.statements++;
+    if (rows !== null) this.totals.rows += rows;
+    // Most statements of a session are usually not audited: no result for them.
+    if (!this.audited(info.class)) return;
     this.onResult({
-      statementId: this.nextStatementId++,
+      statementId,
       protocol,
       info,
       outcome,
       error,
-      rows: error ? null : rowsOf(outcome),
+      rows,
       startedAt,
       durationMs: endedAt - startedAt,
       role: this.role.current,
@@ -480,12 +492,25 @@ const UNKNOWN: StatementInfo = {
   sensitive: false,
 };
 
+/** Command tags that end with a row count (docs 55.7, CommandComplete). */
+const ROW_TAGS = new Set([
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'FETCH',
+  'MOVE',
+  'COPY',
+]);
+
 /** Rows from a command tag: the last number of "SELECT 5", "INSERT 0 3", "COPY 10". */
 function rowsOf(tag: string): number | null {
-  const match = /(\d+)$/.exec(tag);
-  return match === null || /^(BEGIN|COMMIT|ROLLBACK|SET|CREATE|ALTER|DROP)\b/.test(tag)
-    ? null
-    : Number(match[1]);
+  const space = tag.indexOf(' ');
+  if (space < 0 || !ROW_TAGS.has(tag.slice(0, space))) return null;
+  const last = tag.lastIndexOf(' ');
+  const rows = Number(tag.slice(last + 1));
+  return Number.isSafeInteger(rows) && rows >= 0 ? rows : null;
 }
 
 function cstring(body: Buffer | undefined, start: number): { value: string; next: number } {
