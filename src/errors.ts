@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   PGW_FIREWALL_RULE_EXISTS: 'A firewall rule of that name already exists.',
   PGW_FIREWALL_RULE_NOT_FOUND: 'No firewall rule has that name.',
   PGW_GATEWAY_LISTEN_FAILED: 'The gateway could not listen on its port.',
+  PGW_IDENTITY_INVALID: 'An identity provider or principal has an invalid value.',
+  PGW_IDENTITY_EXISTS: 'An identity provider or principal with that name or id already exists.',
+  PGW_IDENTITY_NOT_FOUND: 'No identity provider or principal matches.',
   PGW_AUDIT_KEY_INVALID:
     'The audit log key is missing, unreadable, of the wrong size, or accessible by other users.',
   PGW_AUDIT_LOG_TAMPERED: 'The audit log is not intact: a record was altered, removed or moved.',

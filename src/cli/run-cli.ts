@@ -8,6 +8,7 @@ import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
 import { firewallRuleCommand } from './commands/firewall-rule.js';
+import { identityCommand } from './commands/identity.js';
 import { initCommand } from './commands/init.js';
 import { networkCommand } from './commands/network.js';
 import { parameterCommand } from './commands/parameter.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   networkCommand,
   caCommand,
   auditCommand,
+  identityCommand,
   configCommand,
 ];
 
@@ -63,6 +65,17 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   object: { type: 'string' },
   ip: { type: 'string' },
   outcome: { type: 'string' },
+  issuer: { type: 'string' },
+  audience: { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'subject-claim': { type: 'string' },
+  'groups-claim': { type: 'string' },
+  provider: { type: 'string' },
+  subject: { type: 'string' },
+  type: { type: 'string' },
+  'login-as': { type: 'string' },
+  id: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

@@ -11,6 +11,7 @@ import {
 import { PgwardenError } from '../../errors.js';
 import type { CliIo, Command } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
+import { printTable } from '../print-table.js';
 
 const USAGE =
   'pgwarden firewall-rule create|update --name N (--start-ip-address A --end-ip-address B | --cidr C) | list [--json] | show --name N [--json] | delete --name N';
@@ -55,7 +56,7 @@ export const firewallRuleCommand: Command = {
         case 'list': {
           const rules = await listFirewallRules(client);
           if (json) io.out(JSON.stringify(rules, null, 2));
-          else printTable(rules, io);
+          else printRules(rules, io);
           for (const rule of rules)
             for (const warning of ruleWarnings(rule))
               io.err(`pgwarden: warning: ${rule.name}: ${warning}`);
@@ -94,26 +95,19 @@ export const firewallRuleCommand: Command = {
 
 function print(rule: FirewallRuleRow, json: boolean, io: CliIo): void {
   if (json) io.out(JSON.stringify(rule, null, 2));
-  else printTable([rule], io);
+  else printRules([rule], io);
 }
 
-function printTable(rules: readonly FirewallRuleRow[], io: CliIo): void {
-  const header = ['name', 'start ip address', 'end ip address', 'hits', 'last hit'];
-  const rows = rules.map((r) => [
-    r.name,
-    r.startIpAddress,
-    r.endIpAddress,
-    String(r.hitCount),
-    r.lastHitAt ?? '-',
-  ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
+function printRules(rules: readonly FirewallRuleRow[], io: CliIo): void {
+  printTable(
+    io,
+    ['name', 'start ip address', 'end ip address', 'hits', 'last hit'],
+    rules.map((r) => [
+      r.name,
+      r.startIpAddress,
+      r.endIpAddress,
+      String(r.hitCount),
+      r.lastHitAt ?? '-',
+    ]),
   );
-  for (const row of [header, ...rows])
-    io.out(
-      row
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    );
 }

@@ -66,4 +66,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'identity',
+    sql: `
+      CREATE TABLE pgwarden.identity_providers (
+        name          text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
+        issuer        text        NOT NULL UNIQUE CHECK (length(issuer) BETWEEN 1 AND 512),
+        audiences     text[]      NOT NULL CHECK (cardinality(audiences) BETWEEN 1 AND 16),
+        jwks_uri      text,
+        jwks_file     text,
+        subject_claim text        NOT NULL DEFAULT 'sub',
+        groups_claim  text        NOT NULL DEFAULT 'groups',
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        created_by    text        NOT NULL,
+        CHECK ((jwks_uri IS NULL) <> (jwks_file IS NULL))
+      );
+      -- A principal maps an immutable id from a provider's tokens to a role.
+      CREATE TABLE pgwarden.identity_principals (
+        id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        provider   text        NOT NULL REFERENCES pgwarden.identity_providers (name),
+        type       text        NOT NULL CHECK (type IN ('user', 'group', 'service')),
+        subject    text        NOT NULL CHECK (length(subject) BETWEEN 1 AND 256),
+        role       text        NOT NULL CHECK (length(role) BETWEEN 1 AND 63),
+        login_as   text        NOT NULL DEFAULT 'role' CHECK (login_as IN ('role', 'member')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        created_by text        NOT NULL,
+        UNIQUE (provider, type, subject, role),
+        CHECK (type = 'group' OR login_as = 'role')
+      );
+    `,
+  },
 ];
