@@ -46,14 +46,20 @@ log_timezone = 'UTC'
  * pg_hba.conf: the private socket only, nothing from the network (docs 21.1).
  * The internal superuser is admitted by `peer` through an ident map naming the
  * OS users that run pgwarden (docs 21.2), so it has no password at all; every
- * other role must present a SCRAM-SHA-256 proof. No `host` line exists, so a
- * TCP connection is rejected even if a listener were somehow opened.
+ * other role must present a SCRAM-SHA-256 proof, except members of
+ * pgwarden_token_login: roles mapped to an identity principal, whose sessions
+ * the gateway opens after verifying the token itself. Only the OS users that
+ * already hold the internal superuser can reach the socket directory (mode
+ * 0700), so that line gives nobody anything new (ADR 11). No `host` line
+ * exists, so a TCP connection is rejected even if a listener were somehow
+ * opened.
  */
 function hbaConf(): string {
   return `# Managed by pgwarden; rewritten by pgwarden.
 # TYPE  DATABASE     USER            METHOD
 local   all          ${INTERNAL_SUPERUSER}     peer map=${CONTROL_MAP}
 local   replication  ${INTERNAL_SUPERUSER}     peer map=${CONTROL_MAP}
+local   all          +pgwarden_token_login  trust
 local   all          all             scram-sha-256
 `;
 }

@@ -31,6 +31,21 @@ describe(`pgwarden identity (${pgBin})`, () => {
     }
   });
 
+  /** The roles in pgwarden_token_login, whose sessions the gateway may open after a token. */
+  const tokenLoginRoles = async (): Promise<string[]> => {
+    const admin = await server.superuser();
+    try {
+      const result = await admin.query<{ rolname: string }>(
+        `SELECT r.rolname FROM pg_auth_members m
+           JOIN pg_roles g ON g.oid = m.roleid AND g.rolname = 'pgwarden_token_login'
+           JOIN pg_roles r ON r.oid = m.member ORDER BY 1`,
+      );
+      return result.rows.map((row) => row.rolname);
+    } finally {
+      await admin.end();
+    }
+  };
+
   const cli = async (...args: string[]): Promise<{ code: number; out: string }> => {
     const result = await server.cli(['identity', ...args]);
     return { code: result.code ?? -1, out: result.stdout + result.stderr };
@@ -153,6 +168,7 @@ describe(`pgwarden identity (${pgBin})`, () => {
         ['group', 'grp-42', 'readers', 'member'],
       ],
     );
+    assert.deepEqual(await tokenLoginRoles(), ['App Reader', 'readers']);
     const missing = await cli(
       'principal',
       'create',
@@ -201,6 +217,11 @@ describe(`pgwarden identity (${pgBin})`, () => {
     assert.match(removeBusy.out, /still has 2 principals/);
     for (const p of listed)
       assert.equal((await cli('principal', 'delete', '--id', String(p.id))).code, 0);
+    assert.deepEqual(
+      await tokenLoginRoles(),
+      [],
+      'no principal left: no role may skip the password',
+    );
     assert.equal((await cli('provider', 'remove', '--name', 'corp')).code, 0);
     assert.deepEqual(JSON.parse((await cli('provider', 'list', '--json')).out), []);
   });

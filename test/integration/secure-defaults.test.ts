@@ -64,7 +64,7 @@ for (const { pgBin, version } of await testBinarySources()) {
       assert.equal((await setting('log_checkpoints')).setting, 'on');
     });
 
-    it('admits only the local socket in pg_hba.conf, the superuser by peer only', async () => {
+    it('admits only the local socket in pg_hba.conf, the superuser by peer only, no password only for token-login roles', async () => {
       const rules = await query(
         'SELECT type, user_name, auth_method, error FROM pg_hba_file_rules',
       );
@@ -72,7 +72,12 @@ for (const { pgBin, version } of await testBinarySources()) {
       for (const rule of rules.rows) {
         assert.equal(rule.error, null);
         assert.equal(rule.type, 'local', 'no host lines: nothing from the network');
-        assert.ok(['peer', 'scram-sha-256'].includes(rule.auth_method), rule.auth_method);
+        if (rule.auth_method === 'trust') {
+          // Only for roles mapped to identity principals, opened by the gateway after a token (ADR 11).
+          assert.deepEqual(rule.user_name, ['+pgwarden_token_login']);
+        } else {
+          assert.ok(['peer', 'scram-sha-256'].includes(rule.auth_method), rule.auth_method);
+        }
         if (rule.user_name.includes('pgwarden_su')) assert.equal(rule.auth_method, 'peer');
       }
       const su_ = await query(

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type pg from 'pg';
 import { PgwardenError } from '../../errors.js';
 import type { Queryable } from '../gateway-settings/gateway-settings.js';
+import { quoteIdent } from '../sql/quote.js';
 import { STATE_CHANNEL } from '../state/state-channel.js';
 
 /**
@@ -65,6 +66,9 @@ export interface PrincipalInput {
 export type IdentityMode = 'password' | 'token' | 'both';
 export const IDENTITY_MODES: readonly IdentityMode[] = ['password', 'token', 'both'];
 const MODE_SETTING = 'identity_mode';
+
+/** The group whose members the gateway may open sessions for without a password (ADR 11). */
+export const TOKEN_LOGIN_GROUP = 'pgwarden_token_login';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const CLAIM = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
@@ -201,33 +205,65 @@ export async function createPrincipal(
       { hint: 'pgwarden identity principal list shows the mappings' },
     );
   }
-  const inserted = await client.query<{ id: number }>(
-    `WITH i AS (
-       INSERT INTO pgwarden.identity_principals (provider, type, subject, role, login_as, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-     ), n AS (SELECT pg_notify('${STATE_CHANNEL}', 'identity'))
-     SELECT i.id::float8 AS id FROM i, n`,
-    [
-      principal.provider,
-      principal.type,
-      principal.subject,
-      principal.role,
-      principal.loginAs,
-      changedBy,
-    ],
-  );
-  const id = inserted.rows[0]?.id as number;
-  return (await listPrincipals(client)).find((p) => p.id === id) as IdentityPrincipal;
+  await client.query('BEGIN');
+  try {
+    // The gateway opens this role's sessions once it has verified a token (ADR 11).
+    await client.query(`GRANT ${TOKEN_LOGIN_GROUP} TO ${quoteIdent(principal.role)}`);
+    const inserted = await client.query<{ id: number }>(
+      `WITH i AS (
+         INSERT INTO pgwarden.identity_principals (provider, type, subject, role, login_as, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+       ), n AS (SELECT pg_notify('${STATE_CHANNEL}', 'identity'))
+       SELECT i.id::float8 AS id FROM i, n`,
+      [
+        principal.provider,
+        principal.type,
+        principal.subject,
+        principal.role,
+        principal.loginAs,
+        changedBy,
+      ],
+    );
+    await client.query('COMMIT');
+    const id = inserted.rows[0]?.id as number;
+    return (await listPrincipals(client)).find((p) => p.id === id) as IdentityPrincipal;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
-/** Deletes a principal: running gateways refuse its tokens and end its sessions within seconds. */
+/**
+ * Deletes a principal: running gateways refuse its tokens and end its sessions
+ * within seconds. The role leaves pgwarden_token_login when no other principal
+ * maps to it.
+ */
 export async function deletePrincipal(client: pg.Client, id: number): Promise<void> {
-  const result = await client.query(
-    `WITH d AS (DELETE FROM pgwarden.identity_principals WHERE id = $1 RETURNING 1)
-     SELECT pg_notify('${STATE_CHANNEL}', 'identity') FROM d`,
-    [id],
-  );
-  if (result.rowCount === 0) throw notFound(`no identity principal has id ${id}`);
+  await client.query('BEGIN');
+  try {
+    const result = await client.query<{ role: string; others: number }>(
+      `WITH d AS (DELETE FROM pgwarden.identity_principals WHERE id = $1 RETURNING role),
+            n AS (SELECT pg_notify('${STATE_CHANNEL}', 'identity'))
+       SELECT d.role, (SELECT count(*)::int FROM pgwarden.identity_principals p
+                        WHERE p.role = d.role AND p.id <> $1) AS others
+         FROM d, n`,
+      [id],
+    );
+    const deleted = result.rows[0];
+    if (deleted === undefined) throw notFound(`no identity principal has id ${id}`);
+    if (deleted.others === 0 && (await roleExists(client, deleted.role))) {
+      await client.query(`REVOKE ${TOKEN_LOGIN_GROUP} FROM ${quoteIdent(deleted.role)}`);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function roleExists(client: Queryable, role: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [role]);
+  return result.rowCount !== 0;
 }
 
 export async function readIdentityMode(client: Queryable): Promise<IdentityMode> {

@@ -95,6 +95,14 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (provider, type, subject, role),
         CHECK (type = 'group' OR login_as = 'role')
       );
+      -- Roles a principal maps to join this group; pg_hba.conf lets the gateway
+      -- (which verified the token) open their sessions on the private socket.
+      DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pgwarden_token_login') THEN
+          CREATE ROLE pgwarden_token_login NOLOGIN NOINHERIT;
+        END IF;
+      END $$;
+      COMMENT ON ROLE pgwarden_token_login IS 'pgwarden: roles the gateway opens sessions for after a token login';
     `,
   },
 ];

@@ -37,6 +37,9 @@ export type BackendLogin =
       readonly reason: string;
     };
 
+const PASSWORDLESS_REFUSED =
+  'the backend asked for a password for a token login; the role must be a member of pgwarden_token_login';
+
 /** Startup responses are small; anything larger before ReadyForQuery is not PostgreSQL talking. */
 const MAX_STARTUP_BYTES = 1 << 20;
 
@@ -108,6 +111,10 @@ export class PendingBackend {
   private backendKey: BackendKey | undefined;
   /** The backend asked for SASL before the credentials were there. */
   private parked = false;
+  /** The caller has no credentials: the backend must not ask for any. */
+  private passwordless = false;
+  /** authenticate() was called: the socket belongs to the caller once the login succeeds. */
+  private handedOver = false;
   private settled = false;
   private readonly timer: NodeJS.Timeout;
   private resolveResult!: (login: BackendLogin) => void;
@@ -136,7 +143,18 @@ export class PendingBackend {
     return pending;
   }
 
-  authenticate(credentials: Credentials): Promise<BackendLogin> {
+  /**
+   * Hands over the client's SCRAM keys, or `undefined` for a role the backend
+   * admits without a password (a token login, ADR 11): asked for SCRAM then,
+   * the login fails.
+   */
+  authenticate(credentials: Credentials | undefined): Promise<BackendLogin> {
+    this.handedOver = true;
+    if (credentials === undefined) {
+      this.passwordless = true;
+      if (this.parked) this.fail(PASSWORDLESS_REFUSED);
+      return this.result;
+    }
     this.credentials = credentials;
     if (this.parked) {
       this.parked = false;
@@ -145,8 +163,10 @@ export class PendingBackend {
     return this.result;
   }
 
+  /** Drops the session; also one the backend had already let in (without a password). */
   abort(): void {
     this.fail('aborted: the client did not authenticate');
+    if (!this.handedOver) this.socket?.destroy();
   }
 
   private attach(socket: net.Socket, parameters: ReadonlyMap<string, string>): void {
@@ -212,6 +232,7 @@ export class PendingBackend {
         if (auth.kind === 'sasl') {
           if (!auth.mechanisms.includes('SCRAM-SHA-256'))
             this.fail('backend does not offer SCRAM-SHA-256');
+          else if (this.passwordless) this.fail(PASSWORDLESS_REFUSED);
           else if (this.credentials === undefined) this.parked = true;
           else this.sendInitialResponse();
         } else if (auth.kind === 'sasl-continue' && this.scram !== undefined) {
