@@ -5,9 +5,15 @@ import {
   type GatewaySettings,
   readGatewaySettings,
 } from '../control/gateway-settings/gateway-settings.js';
+import {
+  listPrincipals,
+  listProviders,
+  readIdentityMode,
+} from '../control/identity/identity-store.js';
 import { STATE_CHANNEL } from '../control/state/state-channel.js';
 import { SOCKET_PORT } from '../server/data-dir-layout.js';
 import { Firewall, type FirewallRule } from './firewall/firewall.js';
+import { IdentityDirectory } from './identity/identity-directory.js';
 import type { RoleDirectory } from './role-directory.js';
 
 const FLUSH_MS = 1000;
@@ -36,12 +42,31 @@ export class GatewayState {
   /** Audit policy entries set with `pgwarden audit configure`. */
   auditPolicy: readonly PolicyRow[] = [];
 
+  /** Identity providers, principals and the login mode (`pgwarden identity`). */
+  identity: IdentityDirectory;
+
   constructor(
     private readonly socketDir: string,
     private readonly directory: RoleDirectory,
     private readonly onSettings: (settings: GatewaySettings) => void,
     private readonly onAuditPolicy: (rows: readonly PolicyRow[]) => void = () => undefined,
-  ) {}
+    private readonly onIdentity: (identity: IdentityDirectory) => void = () => undefined,
+  ) {
+    this.identity = IdentityDirectory.empty(this.isMember);
+  }
+
+  /** Whether role `member` is a member of role `group`, directly or through other roles. */
+  private readonly isMember = async (member: string, group: string): Promise<boolean> => {
+    const result = await this.directory.query<{ member: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_roles m, pg_catalog.pg_roles g
+          WHERE m.rolname = $1 AND g.rolname = $2 AND m.oid <> g.oid
+            AND pg_catalog.pg_has_role(m.oid, g.oid, 'MEMBER')
+       ) AS member`,
+      [member, group],
+    );
+    return result.rows[0]?.member === true;
+  };
 
   async start(): Promise<void> {
     await this.reload();
@@ -59,6 +84,19 @@ export class GatewayState {
     this.onSettings(this.settings);
     this.auditPolicy = await readPolicyRows(this.directory);
     this.onAuditPolicy(this.auditPolicy);
+    const [mode, providers, principals] = await Promise.all([
+      readIdentityMode(this.directory),
+      listProviders(this.directory),
+      listPrincipals(this.directory),
+    ]);
+    this.identity = IdentityDirectory.build(
+      mode,
+      providers,
+      principals,
+      this.isMember,
+      this.identity,
+    );
+    this.onIdentity(this.identity);
   }
 
   recordHit(rule: string): void {

@@ -14,6 +14,7 @@ import { backendTlsOptions } from './backend/backend-tls.js';
 import { ExternalRoleSource } from './backend/external-role-source.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayState } from './gateway-state.js';
+import type { IdentityDirectory } from './identity/identity-directory.js';
 import { RoleDirectory, type RoleSource } from './role-directory.js';
 import { JsonLinesEventSink, type SecurityEventSink } from './security-events.js';
 import { ClientSession } from './session/client-session.js';
@@ -79,6 +80,7 @@ export class Gateway {
         gateway?.applySettings(settings);
       },
       (rows) => auditor.reconfigure(mergePolicy(gateway?.fileAudit ?? auditConfig, rows)),
+      (identity) => gateway?.applyIdentity(identity),
     );
     const context: GatewayContext = {
       config,
@@ -97,6 +99,11 @@ export class Gateway {
     tls.watch(onWarning);
     await gateway.bind(state.settings.publicNetworkAccess);
     return gateway;
+  }
+
+  /** Ends the sessions of principals that no longer exist (revocation takes effect at once). */
+  applyIdentity(identity: IdentityDirectory): void {
+    for (const session of this.sessions) session.checkPrincipal(identity);
   }
 
   /** Where the gateway listens now. */

@@ -18,11 +18,16 @@ export const SECURITY_EVENTS = {
   'auth.no-scram-secret': 3004,
   'auth.timeout': 3005,
   'auth.backend-refused': 3006,
+  'auth.token-failed': 3007,
+  'auth.password-disabled': 3008,
+  'auth.token-needs-tls': 3009,
   'session.limit': 4001,
   'session.protocol-violation': 4002,
   'session.message-too-large': 4003,
   'session.idle-timeout': 4004,
   'session.ended': 4005,
+  'session.token-expired': 4006,
+  'session.revoked': 4007,
   'cancel.forwarded': 4101,
   'cancel.unknown-key': 4102,
 } as const;
@@ -39,8 +44,10 @@ export interface SecurityEvent {
   readonly port?: number | undefined;
   /** `none` or the TLS version (TLSv1.3, …). */
   readonly tls?: string | undefined;
-  /** The authentication method (SASL mechanism: SCRAM-SHA-256 or SCRAM-SHA-256-PLUS). */
+  /** The authentication method: SCRAM-SHA-256, SCRAM-SHA-256-PLUS, oidc, or password (cleartext, over TLS). */
   readonly method?: string | undefined;
+  /** For a token login: the principal (id, type, immutable id and provider). */
+  readonly principal?: string | undefined;
   readonly detail?: string | undefined;
   readonly rule?: string | undefined;
 }

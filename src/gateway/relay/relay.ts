@@ -13,6 +13,8 @@ export type RelayEnd =
   | 'message-too-large'
   | 'idle-timeout'
   | 'shutdown'
+  | 'token-expired'
+  | 'revoked'
   | 'error';
 
 export interface RelayOptions {
@@ -164,11 +166,24 @@ export class Relay {
 
   /** Ends the session on the gateway's initiative (shutdown). */
   terminate(reason: 'shutdown'): void {
+    this.terminateWith(
+      reason,
+      SQLSTATE.ADMIN_SHUTDOWN,
+      'terminating connection due to administrator command',
+    );
+  }
+
+  /**
+   * Ends the session with a FATAL of the gateway's own (sent only between two
+   * of the backend's messages, so none is cut in two).
+   */
+  terminateWith(
+    reason: RelayEnd,
+    code: (typeof SQLSTATE)[keyof typeof SQLSTATE],
+    message: string,
+  ): void {
     this.afterHeld(() => {
-      this.closeWith(
-        SQLSTATE.ADMIN_SHUTDOWN,
-        'terminating connection due to administrator command',
-      );
+      this.closeWith(code, message);
       this.end(reason);
     });
   }

@@ -1,8 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { SessionAuditContext } from '../../audit/auditor.js';
+import { TokenError } from '../../auth/oidc/token-error.js';
+import { scramKeys } from '../../auth/scram-secret.js';
 import {
+  AUTHENTICATION_CLEARTEXT_PASSWORD,
   AUTHENTICATION_OK,
   serializeAuthenticationSasl,
   serializeAuthenticationSaslContinue,
@@ -13,6 +16,7 @@ import { fatal } from '../../protocol/backend/error-response.js';
 import { serializeNegotiateProtocolVersion } from '../../protocol/backend/negotiate-protocol-version.js';
 import type { Frame } from '../../protocol/framer.js';
 import { FramingError } from '../../protocol/framing-error.js';
+import { parsePasswordMessage } from '../../protocol/frontend/password-message.js';
 import { parseSaslInitialResponse } from '../../protocol/frontend/sasl-initial-response.js';
 import { parseSaslResponse } from '../../protocol/frontend/sasl-response.js';
 import {
@@ -23,6 +27,8 @@ import {
 import { MalformedMessageError } from '../../protocol/malformed-message-error.js';
 import { FrontendMessageType } from '../../protocol/message-types.js';
 import { SQLSTATE, type SqlState } from '../../protocol/sqlstate.js';
+import { saslprep } from '../auth/saslprep.js';
+import { sha256 } from '../auth/scram-common.js';
 import { ScramError } from '../auth/scram-error.js';
 import { ScramServerSession } from '../auth/scram-server.js';
 import {
@@ -32,6 +38,12 @@ import {
 } from '../auth/scram-verifier.js';
 import { type BackendLogin, forwardCancel, PendingBackend } from '../backend/backend-connector.js';
 import type { GatewayContext } from '../gateway-context.js';
+import {
+  type IdentityDirectory,
+  looksLikeToken,
+  NoPrincipalError,
+  type TokenLogin,
+} from '../identity/identity-directory.js';
 import { Relay, type RelayEnd } from '../relay/relay.js';
 import type { SecurityEvent, SecurityEventName } from '../security-events.js';
 import type { SessionEntry } from '../session-registry.js';
@@ -77,6 +89,9 @@ export class ClientSession {
   private finished = false;
   /** The SASL mechanism the client chose, once it chose one (for authentication events). */
   private authMethod: string | undefined;
+  /** The verified token, for a token login: its principal and expiry bound the session. */
+  private tokenLogin: TokenLogin | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -237,7 +252,12 @@ export class ClientSession {
         `role lookup failed: ${(error as Error).message}`,
       );
     }
-    if (role.kind === 'no-scram-secret') {
+    const real = role.kind === 'scram' ? parseScramVerifier(role.verifier) : undefined;
+    const identity = this.gateway.state.identity;
+    // Mode token: every login gives a token; mode both: the roles a principal maps to do.
+    const tokenLogin =
+      identity.mode === 'token' || (identity.mode === 'both' && (await identity.mapsRole(user)));
+    if (role.kind === 'no-scram-secret' && !tokenLogin) {
       throw new Refusal(
         SQLSTATE.INVALID_PASSWORD,
         `password authentication failed for user "${user}"`,
@@ -246,15 +266,18 @@ export class ClientSession {
         "an administrator must set this role's password again (ALTER ROLE ... PASSWORD) so it is stored as SCRAM-SHA-256",
       );
     }
-    const real = role.kind === 'scram' ? parseScramVerifier(role.verifier) : undefined;
     // For a real role, PostgreSQL starts the backend while the client does its SCRAM round trips.
     const early =
-      real !== undefined && registry.reserveEarlyBackend()
+      real !== undefined && !tokenLogin && registry.reserveEarlyBackend()
         ? PendingBackend.start(this.gateway.backend, parameters, BACKEND_LOGIN_TIMEOUT_MS)
         : undefined;
     let login: BackendLogin;
     try {
-      const credentials = await this.authenticate(reader, user, role.kind, real);
+      const credentials = tokenLogin
+        ? await this.authenticateWithToken(reader, user, identity, real)
+        : role.kind === 'no-scram-secret'
+          ? undefined // not reached: refused above unless a token is asked for
+          : await this.authenticate(reader, user, role.kind, real);
       if (this.entry !== undefined && !registry.assignUser(this.entry, user)) {
         throw new Refusal(
           SQLSTATE.TOO_MANY_CONNECTIONS,
@@ -262,7 +285,9 @@ export class ClientSession {
           'session.limit',
         );
       }
-      this.stream.write(serializeAuthenticationSaslFinal(credentials.serverFinal));
+      if (credentials?.serverFinal !== undefined) {
+        this.stream.write(serializeAuthenticationSaslFinal(credentials.serverFinal));
+      }
       const backend =
         early ?? PendingBackend.start(this.gateway.backend, parameters, BACKEND_LOGIN_TIMEOUT_MS);
       login = await backend.authenticate(credentials);
@@ -289,6 +314,17 @@ export class ClientSession {
       login.socket.destroy();
       return;
     }
+    const token = this.tokenLogin;
+    if (token !== undefined && !this.gateway.state.identity.hasPrincipal(token.principalId)) {
+      // Deleted while the backend session was opening.
+      login.socket.destroy();
+      throw new Refusal(
+        SQLSTATE.INVALID_PASSWORD,
+        `token authentication failed for user "${user}"`,
+        'auth.token-failed',
+        'no-principal: the principal was removed during the login',
+      );
+    }
     const clientKey = registry.issueKey(this.entry, login.backendKey);
     const ready = login.startupMessages[login.startupMessages.length - 1] as Buffer;
     this.stream.write(
@@ -307,6 +343,11 @@ export class ClientSession {
       database: this.database,
       applicationName: this.applicationName,
       method: this.authMethod,
+      ...(token === undefined
+        ? {}
+        : {
+            principal: `${token.principalId} (${token.principalType} ${token.subject} of ${token.provider})`,
+          }),
       detail:
         this.tlsSocket === undefined
           ? 'plaintext'
@@ -354,6 +395,105 @@ export class ClientSession {
       },
     });
     this.relay.start(pending, login.leftover);
+    if (token !== undefined) this.endAtExpiry(token);
+  }
+
+  /** A token session lasts as long as its token: then it ends with a FATAL that says why. */
+  private endAtExpiry(token: TokenLogin): void {
+    const end = (): void => {
+      this.relay?.terminateWith(
+        'token-expired',
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        `terminating connection: the access token expired at ${new Date(token.expiresAt).toISOString()}; reconnect with a new token`,
+      );
+    };
+    // setTimeout holds at most 2^31-1 ms; a longer token is re-armed.
+    const arm = (): void => {
+      const left = token.expiresAt - Date.now();
+      if (left <= 0) {
+        end();
+        return;
+      }
+      this.expiryTimer = setTimeout(arm, Math.min(left, 0x7fffffff));
+      this.expiryTimer.unref();
+    };
+    arm();
+  }
+
+  /**
+   * A login that gives an access token as its password (docs 55.3.2:
+   * AuthenticationCleartextPassword, asked for only over TLS). In mode `both`
+   * a text that is not a token is checked as the role's password against its
+   * SCRAM verifier instead. Returns the SCRAM keys of a password login, or
+   * undefined for a token login (the backend admits the role without a
+   * password, ADR 11).
+   */
+  private async authenticateWithToken(
+    reader: PacketReader,
+    user: string,
+    identity: IdentityDirectory,
+    real: ScramVerifier | undefined,
+  ): Promise<{ clientKey: Buffer; serverKey: Buffer; serverFinal?: Buffer } | undefined> {
+    if (this.tlsSocket === undefined) {
+      throw new Refusal(
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        'token authentication requires an encrypted connection',
+        'auth.token-needs-tls',
+        undefined,
+        'connect with sslmode=verify-full; a token is never sent in the clear',
+      );
+    }
+    this.stream.write(AUTHENTICATION_CLEARTEXT_PASSWORD);
+    const secret = parsePasswordMessage(expectPassword(await reader.next()));
+    if (!looksLikeToken(secret)) {
+      this.authMethod = 'password';
+      if (identity.mode === 'token') {
+        throw new Refusal(
+          SQLSTATE.INVALID_PASSWORD,
+          'password logins are disabled: sign in with an access token from your identity provider',
+          'auth.password-disabled',
+          'identity mode is token',
+        );
+      }
+      const keys = real === undefined ? undefined : passwordKeys(secret, real);
+      if (keys === undefined) {
+        throw new Refusal(
+          SQLSTATE.INVALID_PASSWORD,
+          `password authentication failed for user "${user}"`,
+          'auth.failed',
+          'wrong password (given where a token was also accepted)',
+        );
+      }
+      return keys;
+    }
+    this.authMethod = 'oidc';
+    try {
+      this.tokenLogin = await identity.authenticate(secret, user);
+    } catch (error) {
+      if (!(error instanceof TokenError) && !(error instanceof NoPrincipalError)) throw error;
+      throw new Refusal(
+        SQLSTATE.INVALID_PASSWORD,
+        `token authentication failed for user "${user}"`,
+        'auth.token-failed',
+        `${error.reason}: ${error.message}`,
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * Ends the session if its principal was deleted; called whenever the
+   * identity state changes.
+   */
+  checkPrincipal(identity: IdentityDirectory): void {
+    const login = this.tokenLogin;
+    if (login === undefined || identity.hasPrincipal(login.principalId)) return;
+    if (this.relay === undefined) return; // still logging in: the backend login re-checks
+    this.relay.terminateWith(
+      'revoked',
+      SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+      'terminating connection: the identity principal of this session was removed',
+    );
   }
 
   /**
@@ -428,7 +568,11 @@ export class ClientSession {
           ? 'session.protocol-violation'
           : reason === 'idle-timeout'
             ? 'session.idle-timeout'
-            : 'session.ended';
+            : reason === 'token-expired'
+              ? 'session.token-expired'
+              : reason === 'revoked'
+                ? 'session.revoked'
+                : 'session.ended';
     this.record({
       event,
       address: this.address,
@@ -526,8 +670,33 @@ export class ClientSession {
     this.finished = true;
     this.onFinished();
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.entry !== undefined) this.gateway.registry.close(this.entry);
   }
+}
+
+/**
+ * The SCRAM keys of a password, if it is the one the verifier was made from
+ * (RFC 5802 section 3: StoredKey = H(ClientKey)); compared in constant time.
+ */
+function passwordKeys(
+  password: string,
+  verifier: ScramVerifier,
+): { clientKey: Buffer; serverKey: Buffer } | undefined {
+  let prepared: string;
+  try {
+    prepared = saslprep(password);
+  } catch {
+    prepared = password; // PostgreSQL uses the raw bytes when SASLprep fails
+  }
+  const keys = scramKeys(prepared, verifier.salt, verifier.iterations);
+  const stored = sha256(keys.clientKey);
+  const match =
+    stored.length === verifier.storedKey.length &&
+    timingSafeEqual(stored, verifier.storedKey) &&
+    keys.serverKey.length === verifier.serverKey.length &&
+    timingSafeEqual(keys.serverKey, verifier.serverKey);
+  return match ? keys : undefined;
 }
 
 function violation(message: string): Refusal {
