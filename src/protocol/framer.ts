@@ -51,7 +51,8 @@ const MAX_LIMIT = 0x7fffffff;
  * handshake; bytes sent ahead of it were not protected (CVE-2021-23214).
  */
 export class MessageFramer {
-  readonly maxMessageLength: number;
+  /** May be raised between messages (the authentication phase allows longer ones than startup). */
+  maxMessageLength: number;
   #mode: FramerMode;
   /** The header of the partial message, and how much of it has arrived. */
   readonly #header = Buffer.alloc(1 + LENGTH_SIZE);

@@ -28,6 +28,12 @@ describe(`token logins through the gateway (${pgBin})`, () => {
     audience: 'api://pgwarden',
   });
   const principals = new Map<string, number>();
+  // A Kubernetes cluster as a second provider: service-account tokens for workloads.
+  const cluster = TestIssuer.create({
+    issuer: 'https://kubernetes.default.svc.cluster.local',
+    audience: 'pgwarden-db',
+  });
+  const BILLING_SA = 'system:serviceaccount:prod:billing';
 
   const cli = async (...args: string[]): Promise<string> => {
     const result = await server.cli(args);
@@ -84,6 +90,37 @@ describe(`token logins through the gateway (${pgBin})`, () => {
       );
       principals.set(subject, Number(/principal (\d+) created/.exec(out)?.[1]));
     }
+    const k8sJwks = cluster.writeJwks(join(server.dataDir, '..', 'k8s-jwks.json'));
+    await cli(
+      'identity',
+      'provider',
+      'add',
+      '--name',
+      'k8s',
+      '--issuer',
+      cluster.issuer,
+      '--audience',
+      cluster.audience,
+      '--jwks-file',
+      k8sJwks,
+    );
+    await cli(
+      'identity',
+      'principal',
+      'create',
+      '--provider',
+      'k8s',
+      '--role',
+      'reporting',
+      '--subject',
+      BILLING_SA,
+      '--type',
+      'service',
+    );
+    await cli(
+      ...['identity', 'principal', 'create', '--provider', 'test-idp', '--role', 'reporting'],
+      ...['--subject', 'c3d4e5f6-app-billing', '--type', 'service'],
+    );
     await cli('identity', 'mode', 'both');
     await new Promise((resolve) => setTimeout(resolve, 1500)); // gateways apply it within a second
   });
@@ -171,6 +208,32 @@ describe(`token logins through the gateway (${pgBin})`, () => {
     const log = readFileSync(server.layout.gatewayEvents, 'utf8');
     for (const [, token] of cases)
       assert.ok(!log.includes(token.split('.')[2] || '\0'), 'no signature in the log');
+  });
+
+  it('workload identities: a Kubernetes service-account token and a client-credentials token', async () => {
+    const saToken = cluster.token(
+      {
+        sub: BILLING_SA,
+        'kubernetes.io': { namespace: 'prod', serviceaccount: { name: 'billing' } },
+      },
+      { alg: 'RS256' },
+    );
+    assert.equal(await whoAmI('reporting', saToken), 'reporting');
+    // The same subject from the other issuer maps to nothing.
+    await refused('reporting', issuer.token({ sub: BILLING_SA }), /token authentication failed/);
+    // A client-credentials token of the corporate provider: the application's id in sub.
+    const appToken = issuer.token({ sub: 'c3d4e5f6-app-billing', azp: 'c3d4e5f6-app-billing' });
+    assert.equal(await whoAmI('reporting', appToken), 'reporting');
+  });
+
+  it('takes a large token (many groups: over the 10000-byte startup cap)', async () => {
+    const groups = Array.from(
+      { length: 400 },
+      (_, i) => `group-${String(i).padStart(4, '0')}-of-a-big-tenant`,
+    );
+    const token = issuer.token({ sub: 'someone', groups: [...groups, 'grp-reporting'] });
+    assert.ok(token.length > 10_000, `token of ${token.length} bytes`);
+    assert.equal(await whoAmI('reporting', token), 'reporting');
   });
 
   it('maps groups: to the group role, or members as themselves', async () => {

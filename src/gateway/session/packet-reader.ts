@@ -4,6 +4,13 @@ import { type Frame, MessageFramer } from '../../protocol/framer.js';
 /** PostgreSQL refuses startup packets over 10000 bytes (MAX_STARTUP_PACKET_LENGTH). */
 export const MAX_STARTUP_MESSAGE = 10_000;
 
+/**
+ * Authentication messages may be longer: PostgreSQL accepts SASL data and
+ * passwords up to PG_MAX_AUTH_TOKEN_LENGTH (65535) bytes, and an access token
+ * with many group claims can pass 10000 bytes.
+ */
+export const MAX_AUTH_MESSAGE = 65_535 + 4;
+
 export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';
 }
@@ -13,7 +20,8 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 
 /**
  * Reads whole messages from a client during the startup and authentication
- * phases, where every message is small: a framer capped at 10000 bytes, so an
+ * phases, where every message is small: a framer capped at 10000 bytes for
+ * the startup packet and 65539 for authentication messages, so an
  * unauthenticated peer cannot make the gateway buffer more.
  */
 export class PacketReader {
@@ -66,6 +74,7 @@ export class PacketReader {
 
   setTyped(): void {
     this.framer.mode = 'typed';
+    this.framer.maxMessageLength = MAX_AUTH_MESSAGE;
   }
 
   /** Stops reading and pauses the stream (before a TLS upgrade or the relay takes it over). */
