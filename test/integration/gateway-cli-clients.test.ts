@@ -716,12 +716,11 @@ for (const { pgBin, version } of await testBinarySources()) {
         assert.equal(create.code, 0, create.stderr);
         created = true;
         assert.equal(create.stderr, '', 'no warning for a one-address rule');
-        const admitted = await poll(
+        await poll(
           "'S' for 127.0.0.2",
           () => sslReply(fromSecond),
           (p) => p.data.toString('latin1') === 'S',
         );
-        assert.ok(admitted.elapsedMs <= 3000);
         const counted = await poll(
           'hit counted for rule "second"',
           listRules,

@@ -333,7 +333,6 @@ for (const { pgBin, version } of await testBinarySources()) {
     it("node-postgres: a CancelRequest with the client's keys cancels pg_sleep (57014), a wrong key does not", async () => {
       const { client, close } = await connectPg({ application_name: 'gw-pg-cancel' });
       const keys = client as unknown as BackendKeyFields;
-      const started = Date.now();
       const running = client.query('SELECT pg_sleep(30)');
       running.catch(() => undefined);
       const active = await pollUntil(async () => {
@@ -357,7 +356,6 @@ for (const { pgBin, version } of await testBinarySources()) {
 
       await sendCancelRequest(server.gatewayPort(), keys.processID, keys.secretKey);
       await assert.rejects(withTimeout(running, 5000, 'cancel'), { code: '57014' });
-      assert.ok(Date.now() - started < 10_000);
       assert.deepEqual((await client.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);
       await close();
     });
@@ -487,7 +485,6 @@ for (const { pgBin, version } of await testBinarySources()) {
 
     it('postgres.js: query.cancel() of pg_sleep gives 57014 and the connection goes on', async () => {
       const { sql, close } = connectJs({ max: 1 });
-      const started = Date.now();
       const query = sql`SELECT pg_sleep(30)`.execute();
       const timer = setTimeout(() => query.cancel(), 300);
       try {
@@ -495,7 +492,6 @@ for (const { pgBin, version } of await testBinarySources()) {
       } finally {
         clearTimeout(timer);
       }
-      assert.ok(Date.now() - started < 10_000, `cancelled after ${Date.now() - started} ms`);
       assert.deepEqual([...(await sql`SELECT 1 AS ok`)], [{ ok: 1 }]);
       await close();
     });
@@ -794,21 +790,14 @@ for (const { pgBin, version } of await testBinarySources()) {
     it('closes a connection that sends nothing after authenticationTimeoutSeconds', async () => {
       const result = await rawExchange(server.gatewayPort(), undefined, 15_000);
       assert.equal(result.closed, true, 'closed by the gateway');
-      assert.ok(
-        result.elapsedMs >= 1000 && result.elapsedMs <= 10_000,
-        `closed after ${result.elapsedMs} ms`,
-      );
-      if (result.data.length > 0) {
-        const fields = onlyError(result.data);
-        assert.equal(fields.get('C'), '57014');
-        assert.equal(fields.get('M'), 'canceling authentication due to timeout');
-      }
+      // The reason, not the time, proves the authentication timer closed it.
+      const fields = onlyError(result.data);
+      assert.equal(fields.get('C'), '57014');
+      assert.equal(fields.get('M'), 'canceling authentication due to timeout');
     });
 
-    const expectIdleClose = async (idle: Watched, started: number) => {
+    const expectIdleClose = async (idle: Watched) => {
       await withTimeout(idle.ended, 8000, 'the idle session is closed');
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed >= 1500 && elapsed <= 8000, `closed after ${elapsed} ms`);
       assert.ok(
         idle.errors.some((error) => error.code === '57P05'),
         `57P05 expected, got ${idle.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`,
@@ -819,12 +808,12 @@ for (const { pgBin, version } of await testBinarySources()) {
     it('closes a session idle after a query after idleSessionTimeoutSeconds with 57P05', async () => {
       const idle = await connectPg({}, APP, APP_PASSWORD);
       assert.deepEqual((await idle.client.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);
-      await expectIdleClose(idle, Date.now());
+      await expectIdleClose(idle);
     });
 
     it('closes a session idle since it connected after idleSessionTimeoutSeconds with 57P05', async () => {
       const idle = await connectPg({}, APP, APP_PASSWORD);
-      await expectIdleClose(idle, Date.now());
+      await expectIdleClose(idle);
     });
 
     it('keeps a session that is idle inside a transaction', async () => {
