@@ -46,6 +46,13 @@ export const ERROR_CODES = {
   PGW_AUDIT_WRITE_FAILED: 'An audit record could not be written to disk.',
   PGW_AUDIT_SERVER_SIDE_UNAVAILABLE:
     "pgaudit is not installed for the server's PostgreSQL binaries.",
+  PGW_JIT_INVALID:
+    'A just-in-time access request or setting has an invalid role, duration, reason or approver role.',
+  PGW_JIT_NOT_FOUND: 'No just-in-time access request has that id.',
+  PGW_JIT_REQUEST_CLOSED: 'The access request was already approved, denied or has expired.',
+  PGW_JIT_APPROVAL_REFUSED:
+    'The user may not approve or deny the request (no approver role, not a member of it, or the requester).',
+  PGW_JIT_LOGIN_FAILED: 'The user could not prove who they are by logging in through the gateway.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

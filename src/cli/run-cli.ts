@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { OPTIONS } from '../config/options.js';
 import { exitCodeFor, isPgwardenError, messageOf, PgwardenError } from '../errors.js';
 import type { CliIo, Command } from './cli-io.js';
+import { accessCommand } from './commands/access.js';
 import { auditCommand } from './commands/audit.js';
 import { caCommand } from './commands/ca.js';
 import { configCommand } from './commands/config.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   caCommand,
   auditCommand,
   identityCommand,
+  accessCommand,
   configCommand,
 ];
 
@@ -75,7 +77,30 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   subject: { type: 'string' },
   type: { type: 'string' },
   'login-as': { type: 'string' },
+  effect: { type: 'string' },
+  priority: { type: 'string' },
+  roles: { type: 'string' },
+  principals: { type: 'string' },
+  groups: { type: 'string' },
+  'source-ranges': { type: 'string' },
+  'time-windows': { type: 'string' },
+  'application-names': { type: 'string' },
+  'client-certificate': { type: 'string' },
+  mfa: { type: 'string' },
+  'acr-values': { type: 'string' },
+  disabled: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  file: { type: 'string' },
+  address: { type: 'string' },
+  principal: { type: 'string' },
+  'application-name': { type: 'string' },
+  method: { type: 'string' },
+  'with-mfa': { type: 'boolean' },
+  'with-client-certificate': { type: 'boolean' },
+  at: { type: 'string' },
   id: { type: 'string' },
+  for: { type: 'string' },
+  reason: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

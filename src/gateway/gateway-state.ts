@@ -1,4 +1,6 @@
 import pg from 'pg';
+import type { AccessPolicy } from '../access/conditional-access.js';
+import { readAccessPolicies } from '../control/access/access-policy-store.js';
 import { type PolicyRow, readPolicyRows } from '../control/audit/audit-policy-store.js';
 import { INTERNAL_SUPERUSER, STATE_DATABASE } from '../control/control-client.js';
 import {
@@ -44,6 +46,9 @@ export class GatewayState {
 
   /** Identity providers, principals and the login mode (`pgwarden identity`). */
   identity: IdentityDirectory;
+
+  /** Conditional access policies (`pgwarden access policy`), as stored. */
+  accessPolicies: readonly AccessPolicy[] = [];
 
   constructor(
     private readonly socketDir: string,
@@ -96,6 +101,7 @@ export class GatewayState {
       this.isMember,
       this.identity,
     );
+    this.accessPolicies = await readAccessPolicies(this.directory);
     this.onIdentity(this.identity);
   }
 

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Auditor } from '../audit/auditor.js';
 import type { AuditConfig, BackendConfig, Config } from '../config/config-schema.js';
+import { JitSweeper } from '../control/access/jit-sweeper.js';
 import { mergePolicy } from '../control/audit/audit-policy-store.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
 import { PgwardenError } from '../errors.js';
@@ -40,6 +41,8 @@ export class Gateway {
   private port: number;
   private accepting = true;
   private rebinding: Promise<void> = Promise.resolve();
+  /** Revokes expired just-in-time grants and records their steps (ADR 12). */
+  private jitSweeper: JitSweeper | undefined;
 
   private constructor(
     private readonly context: GatewayContext,
@@ -96,12 +99,21 @@ export class Gateway {
     };
     gateway = new Gateway(context, onWarning, auditConfig);
     await state.start();
+    // Before listening: grants that expired while pgwarden was down are revoked first.
+    gateway.jitSweeper = await JitSweeper.start(
+      layout.socketDir,
+      (e) => context.events.record(e),
+      onWarning,
+    );
     tls.watch(onWarning);
     await gateway.bind(state.settings.publicNetworkAccess);
     return gateway;
   }
 
-  /** Ends the sessions of principals that no longer exist (revocation takes effect at once). */
+  /**
+   * Ends the sessions whose principal no longer exists, or that the access
+   * policies no longer allow: revocation takes effect at once.
+   */
   applyIdentity(identity: IdentityDirectory): void {
     for (const session of this.sessions) session.checkPrincipal(identity);
   }
@@ -168,6 +180,7 @@ export class Gateway {
     for (const session of this.sessions) session.terminate();
     const grace = Date.now() + 2000;
     while (this.sessions.size > 0 && Date.now() < grace) await sleep(25);
+    await this.jitSweeper?.stop();
     await this.context.state.stop();
     this.context.tls.stop();
     await this.context.events.flush?.();

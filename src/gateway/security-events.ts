@@ -21,6 +21,13 @@ export const SECURITY_EVENTS = {
   'auth.token-failed': 3007,
   'auth.password-disabled': 3008,
   'auth.token-needs-tls': 3009,
+  'access.denied': 3101,
+  'access.requested': 3201,
+  'access.approved': 3202,
+  'access.denied-request': 3203,
+  'access.granted': 3204,
+  'access.expired': 3205,
+  'access.approver-role-set': 3206,
   'session.limit': 4001,
   'session.protocol-violation': 4002,
   'session.message-too-large': 4003,
@@ -50,6 +57,8 @@ export interface SecurityEvent {
   readonly principal?: string | undefined;
   readonly detail?: string | undefined;
   readonly rule?: string | undefined;
+  /** For just-in-time access (32xx): the request, its role, requester, approver and reason. */
+  readonly access?: Readonly<Record<string, string | number | boolean | null>> | undefined;
 }
 
 export interface SecurityEventSink {

@@ -105,4 +105,64 @@ export const MIGRATIONS: readonly Migration[] = [
       COMMENT ON ROLE pgwarden_token_login IS 'pgwarden: roles the gateway opens sessions for after a token login';
     `,
   },
+  {
+    version: 5,
+    name: 'conditional-access',
+    sql: `
+      -- One row per policy; the document is validated by validatePolicy before it is stored.
+      CREATE TABLE pgwarden.access_policies (
+        name       text        PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
+        policy     jsonb       NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        created_by text        NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'just-in-time-access',
+    sql: `
+      -- A request for a time-boxed role membership, from request to expiry (ADR 12).
+      -- Roles are kept by oid as well as by name: a rename must not break the
+      -- revoke, and a role dropped and re-created under the same name is another role.
+      CREATE TABLE pgwarden.access_requests (
+        id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        requester        text        NOT NULL CHECK (length(requester) BETWEEN 1 AND 63),
+        requester_oid    oid         NOT NULL,
+        role             text        NOT NULL CHECK (length(role) BETWEEN 1 AND 63),
+        role_oid         oid         NOT NULL,
+        duration_minutes integer     NOT NULL CHECK (duration_minutes BETWEEN 1 AND 10080),
+        reason           text        NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+        status           text        NOT NULL DEFAULT 'pending'
+                                     CHECK (status IN ('pending', 'denied', 'granted', 'expired')),
+        requested_at     timestamptz NOT NULL DEFAULT now(),
+        decided_by       text,
+        decided_at       timestamptz,
+        decision_reason  text        CHECK (length(decision_reason) BETWEEN 1 AND 500),
+        granted_at       timestamptz,
+        expires_at       timestamptz,
+        -- The requester held the role before the grant: nothing was granted, nothing is revoked.
+        preexisting      boolean,
+        revoked_at       timestamptz,
+        CHECK ((status = 'pending') = (decided_by IS NULL)),
+        CHECK ((status IN ('granted', 'expired')) = (expires_at IS NOT NULL))
+      );
+      CREATE INDEX access_requests_active ON pgwarden.access_requests (expires_at)
+        WHERE status = 'granted';
+      -- Outbox: the CLI writes each step here in the step's own transaction; the
+      -- gateway's sweeper turns them into security events (events file and audit log).
+      CREATE TABLE pgwarden.access_events (
+        id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event       text        NOT NULL CHECK (event LIKE 'access.%'),
+        request_id  bigint      REFERENCES pgwarden.access_requests (id),
+        actor       text        NOT NULL,
+        detail      text        NOT NULL,
+        access      jsonb       NOT NULL,
+        occurred_at timestamptz NOT NULL DEFAULT now(),
+        recorded_at timestamptz
+      );
+      CREATE INDEX access_events_unrecorded ON pgwarden.access_events (id)
+        WHERE recorded_at IS NULL;
+    `,
+  },
 ];

@@ -1,6 +1,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import {
+  type AccessPolicy,
+  describeDecision,
+  evaluateAccess,
+  type LoginContext,
+} from '../../access/conditional-access.js';
 import type { SessionAuditContext } from '../../audit/auditor.js';
 import { TokenError } from '../../auth/oidc/token-error.js';
 import { scramKeys } from '../../auth/scram-secret.js';
@@ -89,6 +95,8 @@ export class ClientSession {
   private finished = false;
   /** The SASL mechanism the client chose, once it chose one (for authentication events). */
   private authMethod: string | undefined;
+  /** What conditional access evaluates, kept to re-evaluate the live session when policies change. */
+  private accessContext: Omit<LoginContext, 'at'> | undefined;
   /** The verified token, for a token login: its principal and expiry bound the session. */
   private tokenLogin: TokenLogin | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -266,9 +274,13 @@ export class ClientSession {
         "an administrator must set this role's password again (ALTER ROLE ... PASSWORD) so it is stored as SCRAM-SHA-256",
       );
     }
-    // For a real role, PostgreSQL starts the backend while the client does its SCRAM round trips.
+    // For a real role, PostgreSQL starts the backend while the client does its SCRAM round trips;
+    // not when access policies exist, which must decide before the backend is touched.
     const early =
-      real !== undefined && !tokenLogin && registry.reserveEarlyBackend()
+      real !== undefined &&
+      !tokenLogin &&
+      this.gateway.state.accessPolicies.length === 0 &&
+      registry.reserveEarlyBackend()
         ? PendingBackend.start(this.gateway.backend, parameters, BACKEND_LOGIN_TIMEOUT_MS)
         : undefined;
     let login: BackendLogin;
@@ -285,6 +297,8 @@ export class ClientSession {
           'session.limit',
         );
       }
+      this.accessContext = this.loginContext(user);
+      this.decideAccess(this.gateway.state.accessPolicies, 'login');
       if (credentials?.serverFinal !== undefined) {
         this.stream.write(serializeAuthenticationSaslFinal(credentials.serverFinal));
       }
@@ -482,18 +496,78 @@ export class ClientSession {
   }
 
   /**
-   * Ends the session if its principal was deleted; called whenever the
-   * identity state changes.
+   * Ends the session if its principal was deleted, or if the access policies
+   * no longer allow it; called whenever the state changes.
    */
   checkPrincipal(identity: IdentityDirectory): void {
+    if (this.relay === undefined) return; // still logging in: the login checks again
     const login = this.tokenLogin;
-    if (login === undefined || identity.hasPrincipal(login.principalId)) return;
-    if (this.relay === undefined) return; // still logging in: the backend login re-checks
-    this.relay.terminateWith(
-      'revoked',
+    if (login !== undefined && !identity.hasPrincipal(login.principalId)) {
+      this.relay.terminateWith(
+        'revoked',
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        'terminating connection: the identity principal of this session was removed',
+      );
+      return;
+    }
+    try {
+      this.decideAccess(this.gateway.state.accessPolicies, 'session');
+    } catch {
+      this.relay.terminateWith(
+        'revoked',
+        SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
+        'terminating connection: the access policy no longer allows this session',
+      );
+    }
+  }
+
+  /** What conditional access knows of this login (all but the time). */
+  private loginContext(user: string): Omit<LoginContext, 'at'> {
+    const token = this.tokenLogin;
+    return {
+      role: user,
+      address: this.address,
+      ...(this.applicationName === undefined ? {} : { applicationName: this.applicationName }),
+      clientCertificate: false, // the gateway does not request client certificates (docs/identity.md)
+      method: token === undefined ? 'password' : 'token',
+      ...(token === undefined
+        ? {}
+        : {
+            principalId: token.subject,
+            groups: token.groups,
+            ...(token.amr === undefined ? {} : { amr: token.amr }),
+            ...(token.acr === undefined ? {} : { acr: token.acr }),
+          }),
+    };
+  }
+
+  /**
+   * Conditional access (evaluated after authentication, before the backend is
+   * touched): throws a Refusal (28000) naming nothing; the deciding policy and
+   * why go to the audit event only.
+   */
+  private decideAccess(policies: readonly AccessPolicy[], when: 'login' | 'session'): void {
+    const context = this.accessContext;
+    if (context === undefined || policies.length === 0) return;
+    const decision = evaluateAccess(policies, { ...context, at: new Date() });
+    if (decision.effect === 'allow') return;
+    const why = decision.explanation.find((step) => step.policy === decision.policy)?.text;
+    const refusal = new Refusal(
       SQLSTATE.INVALID_AUTHORIZATION_SPECIFICATION,
-      'terminating connection: the identity principal of this session was removed',
+      `access denied for user "${context.role}" by the server's access policy`,
+      'access.denied',
+      `${describeDecision(decision)}${why === undefined ? '' : `: ${why}`}`,
     );
+    if (when === 'session') {
+      this.record({
+        event: 'access.denied',
+        address: this.address,
+        user: context.role,
+        database: this.database,
+        detail: `${refusal.detail} (live session ended)`,
+      });
+    }
+    throw refusal;
   }
 
   /**
