@@ -76,6 +76,13 @@ export const GatewayTlsConfigSchema = z.strictObject({
       "Bring your own server certificate (PEM); with keyFile. Default: one issued by pgwarden's own CA.",
     ),
   keyFile: z.string().min(1).optional().describe('Private key (PEM) of certFile.'),
+  clientCaFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'CA certificates (PEM) that client certificates must chain to. When set, the gateway asks clients for a certificate (optional); conditional access policies can require one.',
+    ),
   extraNames: z
     .array(z.string().min(1))
     .default([])

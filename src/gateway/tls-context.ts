@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { Config } from '../config/config-schema.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
@@ -32,6 +33,8 @@ export class TlsContext {
   private cert!: Buffer;
   private key!: Buffer;
   private settings: GatewaySettings | undefined;
+  /** CAs client certificates must chain to; undefined: no client certificates are asked for. */
+  private clientCa: Buffer | undefined;
   private stopWatching: (() => void) | undefined;
   /** RFC 5929 section 4.1 data for the current certificate. */
   endPoint!: Buffer;
@@ -60,12 +63,32 @@ export class TlsContext {
       paths = { cert: files.cert, key: files.key, caCert: files.caCert };
     }
     const context = new TlsContext(paths);
+    if (config.clientCaFile !== undefined) {
+      try {
+        context.clientCa = readFileSync(config.clientCaFile);
+        new X509Certificate(context.clientCa);
+      } catch (cause) {
+        throw new PgwardenError(
+          'PGW_CONFIG_INVALID',
+          `gateway.tls.clientCaFile: ${messageOf(cause)}`,
+          {
+            hint: 'give a PEM file of the CA certificates that issue your client certificates',
+            cause,
+          },
+        );
+      }
+    }
     context.loadFiles();
     return context;
   }
 
   get secureContext(): tls.SecureContext {
     return this.context;
+  }
+
+  /** Whether the handshake asks clients for a certificate (gateway.tls.clientCaFile is set). */
+  get requestsClientCertificates(): boolean {
+    return this.clientCa !== undefined;
   }
 
   applySettings(settings: GatewaySettings): void {
@@ -111,6 +134,7 @@ export class TlsContext {
       cert: this.cert,
       key: this.key,
       minVersion: this.settings?.sslMinProtocolVersion ?? 'TLSv1.3',
+      ...(this.clientCa === undefined ? {} : { ca: this.clientCa }),
       ...(this.settings?.sslMaxProtocolVersion == null
         ? {}
         : { maxVersion: this.settings.sslMaxProtocolVersion }),

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -29,7 +31,72 @@ describe(`conditional access (${pgBin})`, () => {
   };
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1500));
 
+  /** A client CA and a certificate it issued, and a certificate from a CA the gateway does not trust. */
+  const certs = (dir: string): Record<string, string> => {
+    const openssl = (...args: string[]): void => {
+      execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    };
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    for (const ca of ['ca', 'other-ca']) {
+      openssl(
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+        '-subj',
+        `/CN=${ca}`,
+        '-days',
+        '2',
+      );
+      openssl(
+        'req',
+        ...ec,
+        '-keyout',
+        `${ca}-client.key`,
+        '-out',
+        `${ca}-client.csr`,
+        '-subj',
+        '/CN=clerk',
+      );
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${ca}-client.csr`,
+        '-CA',
+        `${ca}.crt`,
+        '-CAkey',
+        `${ca}.key`,
+        '-CAcreateserial',
+        '-out',
+        `${ca}-client.crt`,
+        '-days',
+        '2',
+      );
+    }
+    const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
+    return {
+      caFile: join(dir, 'ca.crt'),
+      cert: read('ca-client.crt'),
+      key: read('ca-client.key'),
+      otherCert: read('other-ca-client.crt'),
+      otherKey: read('other-ca-client.key'),
+    };
+  };
+  let client: Record<string, string> = {};
+
   before(async () => {
+    mkdirSync(server.dataDir, { recursive: true });
+    const certDir = join(server.dataDir, '..', 'client-certs');
+    mkdirSync(certDir);
+    client = certs(certDir);
+    writeFileSync(
+      server.layout.configFile,
+      `gateway:\n  tls:\n    clientCaFile: ${client.caFile}\n`,
+    );
     await server.up();
     const admin = await server.superuser();
     try {
@@ -73,10 +140,13 @@ describe(`conditional access (${pgBin})`, () => {
     user: string,
     password: string,
     applicationName?: string,
+    certificate?: { cert: string; key: string },
   ): Promise<string> => {
+    const config = server.gatewayClientConfig(user, password);
     const client = new pg.Client({
-      ...server.gatewayClientConfig(user, password),
+      ...config,
       ...(applicationName === undefined ? {} : { application_name: applicationName }),
+      ...(certificate === undefined ? {} : { ssl: { ...(config.ssl as object), ...certificate } }),
     });
     client.on('error', () => undefined);
     await client.connect();
@@ -214,6 +284,10 @@ describe(`conditional access (${pgBin})`, () => {
       ],
       async () => {
         await assert.rejects(clerk(), denied);
+        const trusted = { cert: client.cert as string, key: client.key as string };
+        assert.equal(await login('clerk', 'clerk-Secret-1', undefined, trusted), 'clerk');
+        const untrusted = { cert: client.otherCert as string, key: client.otherKey as string };
+        await assert.rejects(login('clerk', 'clerk-Secret-1', undefined, untrusted), denied);
       },
     );
   });

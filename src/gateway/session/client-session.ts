@@ -92,6 +92,8 @@ export class ClientSession {
   /** Names this session in audit records. */
   private readonly sessionId = randomBytes(6).toString('hex');
   private channelBound = false;
+  /** A verified TLS client certificate was presented (gateway.tls.clientCaFile). */
+  private clientCertificate = false;
   private finished = false;
   /** The SASL mechanism the client chose, once it chose one (for authentication events). */
   private authMethod: string | undefined;
@@ -211,7 +213,10 @@ export class ClientSession {
   }
 
   private async startTls(direct: Buffer | undefined): Promise<PacketReader> {
-    const upgraded = await upgradeToTls(this.socket, this.gateway.tls.secureContext, { direct });
+    const upgraded = await upgradeToTls(this.socket, this.gateway.tls.secureContext, {
+      direct,
+      requestCert: this.gateway.tls.requestsClientCertificates,
+    });
     if (!upgraded.ok) {
       const alpn = upgraded.socket !== undefined;
       this.record({
@@ -228,6 +233,7 @@ export class ClientSession {
       );
     }
     this.tlsSocket = upgraded.socket;
+    this.clientCertificate = upgraded.clientCertificate;
     this.stream = upgraded.socket;
     this.stream.on('error', () => undefined);
     return new PacketReader(upgraded.socket);
@@ -528,7 +534,8 @@ export class ClientSession {
       role: user,
       address: this.address,
       ...(this.applicationName === undefined ? {} : { applicationName: this.applicationName }),
-      clientCertificate: false, // the gateway does not request client certificates (docs/identity.md)
+      // Presented and verified against gateway.tls.clientCaFile (RFC 8446 section 4.4.2).
+      clientCertificate: this.clientCertificate,
       method: token === undefined ? 'password' : 'token',
       ...(token === undefined
         ? {}
