@@ -73,6 +73,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   'jwks-file': { type: 'string' },
   'subject-claim': { type: 'string' },
   'groups-claim': { type: 'string' },
+  'required-claims': { type: 'string' },
   provider: { type: 'string' },
   subject: { type: 'string' },
   type: { type: 'string' },

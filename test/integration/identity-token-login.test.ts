@@ -103,6 +103,8 @@ describe(`token logins through the gateway (${pgBin})`, () => {
       cluster.audience,
       '--jwks-file',
       k8sJwks,
+      '--required-claims',
+      'kubernetes.io',
     );
     await cli(
       'identity',
@@ -219,6 +221,14 @@ describe(`token logins through the gateway (${pgBin})`, () => {
       { alg: 'RS256' },
     );
     assert.equal(await whoAmI('reporting', saToken), 'reporting');
+    // This provider requires the kubernetes.io claim (--required-claims).
+    const seen = failures();
+    await refused(
+      'reporting',
+      cluster.token({ sub: BILLING_SA }, { alg: 'RS256' }),
+      /token authentication failed/,
+    );
+    assert.match(await failureAfter(seen), /^missing-claim/);
     // The same subject from the other issuer maps to nothing.
     await refused('reporting', issuer.token({ sub: BILLING_SA }), /token authentication failed/);
     // A client-credentials token of the corporate provider: the application's id in sub.

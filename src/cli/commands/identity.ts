@@ -19,7 +19,7 @@ import { runningServerContext } from '../command-context.js';
 import { printTable } from '../print-table.js';
 
 const USAGE = [
-  'pgwarden identity provider add --name N --issuer URL --audience A[,B] (--jwks-uri URL | --jwks-file F) [--subject-claim C] [--groups-claim C]',
+  'pgwarden identity provider add --name N --issuer URL --audience A[,B] (--jwks-uri URL | --jwks-file F) [--subject-claim C] [--groups-claim C] [--required-claims C,..]',
   'pgwarden identity provider list [--json] | remove --name N',
   'pgwarden identity principal create --provider P --role R --subject ID [--type user|group|service] [--login-as role|member]',
   'pgwarden identity principal list [--json] | delete --id N',
@@ -36,6 +36,7 @@ const FLAGS: Record<string, readonly string[]> = {
     'jwks-file',
     'subject-claim',
     'groups-claim',
+    'required-claims',
   ],
   'provider list': ['json'],
   'provider remove': ['name'],
@@ -86,6 +87,7 @@ export const identityCommand: Command = {
               jwksFile,
               subjectClaim: text(input, 'subject-claim'),
               groupsClaim: text(input, 'groups-claim'),
+              requiredClaims: text(input, 'required-claims')?.split(','),
             },
             who,
           );

@@ -23,6 +23,8 @@ export interface IdentityProvider {
   readonly subjectClaim: string;
   /** The claim listing the groups a user belongs to. */
   readonly groupsClaim: string;
+  /** Claims every token must carry besides iss, aud and exp (e.g. tid, azp). */
+  readonly requiredClaims: readonly string[];
   readonly createdAt: string;
   readonly createdBy: string;
 }
@@ -53,6 +55,7 @@ export interface ProviderInput {
   readonly jwksFile?: string | undefined;
   readonly subjectClaim?: string | undefined;
   readonly groupsClaim?: string | undefined;
+  readonly requiredClaims?: readonly string[] | undefined;
 }
 
 export interface PrincipalInput {
@@ -77,7 +80,7 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const INTERNAL_ROLE = /^(pgwarden_su|pgwarden_admin|pgwarden_token_login|pg_.*)$/;
 
 const PROVIDER_SELECT = `SELECT name, issuer, audiences, jwks_uri AS "jwksUri", jwks_file AS "jwksFile",
-  subject_claim AS "subjectClaim", groups_claim AS "groupsClaim",
+  subject_claim AS "subjectClaim", groups_claim AS "groupsClaim", required_claims AS "requiredClaims",
   created_at AS "createdAt", created_by AS "createdBy" FROM pgwarden.identity_providers`;
 const PRINCIPAL_SELECT = `SELECT id::float8 AS id, provider, type, subject, role, login_as AS "loginAs",
   created_at AS "createdAt", created_by AS "createdBy" FROM pgwarden.identity_principals`;
@@ -115,8 +118,8 @@ export async function addProvider(
   await client.query(
     `WITH w AS (
        INSERT INTO pgwarden.identity_providers
-         (name, issuer, audiences, jwks_uri, jwks_file, subject_claim, groups_claim, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING 1
+         (name, issuer, audiences, jwks_uri, jwks_file, subject_claim, groups_claim, required_claims, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING 1
      ) SELECT pg_notify('${STATE_CHANNEL}', 'identity') FROM w`,
     [
       provider.name,
@@ -126,6 +129,7 @@ export async function addProvider(
       provider.jwksFile,
       provider.subjectClaim,
       provider.groupsClaim,
+      provider.requiredClaims,
       changedBy,
     ],
   );
@@ -332,9 +336,16 @@ export function validateProvider(input: ProviderInput): ValidProvider {
   if (input.jwksUri !== undefined) checkUrl(input.jwksUri, '--jwks-uri');
   const subjectClaim = input.subjectClaim ?? 'sub';
   const groupsClaim = input.groupsClaim ?? 'groups';
+  const requiredClaims = (input.requiredClaims ?? []).map((c) => c.trim()).filter((c) => c !== '');
+  if (requiredClaims.length > 16)
+    throw invalid(
+      '--required-claims takes at most 16 claims',
+      'name the claims every token must carry',
+    );
   for (const [flag, claim] of [
     ['--subject-claim', subjectClaim],
     ['--groups-claim', groupsClaim],
+    ...requiredClaims.map((c) => ['--required-claims', c] as const),
   ] as const) {
     if (!CLAIM.test(claim))
       throw invalid(`${flag} "${claim}" is not a claim name`, 'e.g. sub, oid, groups, roles');
@@ -347,6 +358,7 @@ export function validateProvider(input: ProviderInput): ValidProvider {
     jwksFile,
     subjectClaim,
     groupsClaim,
+    requiredClaims,
   };
 }
 

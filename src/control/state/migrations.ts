@@ -165,4 +165,12 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE recorded_at IS NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'identity-required-claims',
+    sql: `
+      ALTER TABLE pgwarden.identity_providers
+        ADD COLUMN required_claims text[] NOT NULL DEFAULT '{}' CHECK (cardinality(required_claims) <= 16);
+    `,
+  },
 ];

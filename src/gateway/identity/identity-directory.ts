@@ -107,6 +107,8 @@ export class IdentityDirectory {
       issuer: provider.issuer,
       audience: provider.audiences,
       keys,
+      // The subject claim too: a token without the id the principals are keyed on maps to nothing.
+      requiredClaims: [...new Set([...provider.requiredClaims, provider.subjectClaim])],
     });
     const { claims } = verified;
     const subject = claims[provider.subjectClaim];
