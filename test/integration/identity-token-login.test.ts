@@ -246,6 +246,43 @@ describe(`token logins through the gateway (${pgBin})`, () => {
     assert.equal(await whoAmI('reporting', token), 'reporting');
   });
 
+  it('fetches keys from a jwks_uri once, and serves later logins from the cache', async () => {
+    const served = TestIssuer.create({
+      issuer: 'https://idp.test/served',
+      audience: 'api://pgwarden',
+    });
+    const jwks = await served.serve();
+    try {
+      await cli(
+        ...['identity', 'provider', 'add', '--name', 'served', '--issuer', served.issuer],
+        ...['--audience', served.audience, '--jwks-uri', jwks.url],
+      );
+      await cli(
+        ...['identity', 'principal', 'create', '--provider', 'served', '--role', 'reporting'],
+        ...['--subject', 'served-app', '--type', 'service'],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {
+        assert.equal(
+          await whoAmI('reporting', served.token({ sub: 'served-app' }, { alg })),
+          'reporting',
+        );
+      }
+      assert.equal(jwks.requests, 1, 'one fetch for three logins');
+      // An unknown kid may refresh, but not more than once a minute, however many tokens name one.
+      for (let i = 0; i < 5; i++) {
+        await refused(
+          'reporting',
+          served.token({ sub: 'served-app' }, { kid: `spray-${i}` }),
+          /token authentication failed/,
+        );
+      }
+      assert.ok(jwks.requests <= 2, `${jwks.requests} fetches for five unknown kids`);
+    } finally {
+      await jwks.close();
+    }
+  });
+
   it('maps groups: to the group role, or members as themselves', async () => {
     assert.equal(
       await whoAmI('reporting', issuer.token({ sub: 'someone', groups: ['grp-reporting'] })),
