@@ -13,6 +13,7 @@ import { identityCommand } from './commands/identity.js';
 import { initCommand } from './commands/init.js';
 import { networkCommand } from './commands/network.js';
 import { parameterCommand } from './commands/parameter.js';
+import { roleCommand } from './commands/role.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { PGWARDEN_VERSION } from './version.js';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   identityCommand,
   accessCommand,
+  roleCommand,
   configCommand,
 ];
 
@@ -102,6 +104,8 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   id: { type: 'string' },
   for: { type: 'string' },
   reason: { type: 'string' },
+  'unused-days': { type: 'string' },
+  'fail-on': { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */
