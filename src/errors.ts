@@ -53,6 +53,11 @@ export const ERROR_CODES = {
   PGW_JIT_APPROVAL_REFUSED:
     'The user may not approve or deny the request (no approver role, not a member of it, or the requester).',
   PGW_JIT_LOGIN_FAILED: 'The user could not prove who they are by logging in through the gateway.',
+  PGW_PASSWORD_POLICY:
+    'The new password breaks the password policy (length, character classes, role name, or reuse).',
+  PGW_PASSWORD_ROLE_REFUSED:
+    'pgwarden does not set passwords of that role: it does not exist, is internal (pgwarden_*, pg_*) or is a superuser.',
+  PGW_OUTPUT_FILE_EXISTS: 'The output file already exists; pgwarden does not overwrite it.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

@@ -106,6 +106,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   reason: { type: 'string' },
   'unused-days': { type: 'string' },
   'fail-on': { type: 'string' },
+  stdin: { type: 'boolean' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

@@ -280,10 +280,52 @@ export const BackendConfigSchema = z.strictObject({
     .describe('Returns rolpassword and rolsuper for the role $1 (like PgBouncer auth_query).'),
 });
 
+export const PasswordsConfigSchema = z.strictObject({
+  minLength: z
+    .number()
+    .int()
+    .min(8)
+    .max(256)
+    .default(16)
+    .describe('Fewest characters a password set with `pgwarden role password` may have.'),
+  requireClasses: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .default(3)
+    .describe(
+      'How many of the four character classes (lower case, upper case, digit, symbol) a password must use.',
+    ),
+  forbidRoleName: z
+    .boolean()
+    .default(true)
+    .describe('Refuse passwords that contain the role name (in any case; names of 3+ characters).'),
+  expiryDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .default(90)
+    .describe('Days until a newly set password expires (sets VALID UNTIL); 0 = never.'),
+  historySize: z
+    .number()
+    .int()
+    .min(0)
+    .max(24)
+    .default(5)
+    .describe(
+      'How many previous passwords per role may not be reused; only their SCRAM verifiers are kept. 0 = no reuse check.',
+    ),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
   gateway: GatewayConfigSchema.prefault({}),
   audit: AuditConfigSchema.prefault({}),
+  passwords: PasswordsConfigSchema.prefault({}).describe(
+    'Password policy of `pgwarden role password set|rotate`.',
+  ),
   backend: BackendConfigSchema.optional().describe(
     "An external PostgreSQL behind the gateway. The managed server then only keeps pgwarden's state.",
   ),
@@ -294,10 +336,12 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 /** Configuration after validation and defaults: what the program is given. */
 export type BackendConfig = Readonly<z.output<typeof BackendConfigSchema>>;
 export type AuditConfig = Readonly<z.output<typeof AuditConfigSchema>>;
+export type PasswordsConfig = Readonly<z.output<typeof PasswordsConfigSchema>>;
 export type Config = Readonly<{
   server: Readonly<z.output<typeof ServerConfigSchema>>;
   gateway: Readonly<z.output<typeof GatewayConfigSchema>>;
   audit: AuditConfig;
+  passwords: PasswordsConfig;
   backend?: BackendConfig | undefined;
 }>;
 

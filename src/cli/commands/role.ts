@@ -15,20 +15,46 @@ import { inspectDataDir } from '../../server/data-dir.js';
 import type { CliIo, Command, CommandInput } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
 import { printTable } from '../print-table.js';
+import { ROLE_PASSWORD_FLAGS, ROLE_PASSWORD_USAGE, runRolePassword } from './role-password.js';
 
-const USAGE = 'pgwarden role audit [--json] [--unused-days N] [--fail-on SEVERITY]';
+const USAGE = [
+  'pgwarden role audit [--json] [--unused-days N] [--fail-on SEVERITY]',
+  ...ROLE_PASSWORD_USAGE,
+].join('\n       ');
+
+/** Which flags each subcommand takes. */
+const FLAGS: Record<string, readonly string[]> = {
+  audit: ['json', 'unused-days', 'fail-on'],
+  ...Object.fromEntries(
+    Object.entries(ROLE_PASSWORD_FLAGS).map(([sub, flags]) => [`password ${sub}`, flags]),
+  ),
+};
 
 export const roleCommand: Command = {
   name: 'role',
-  summary: 'Audit roles: attributes, memberships, passwords, logins, ownership and findings.',
+  summary:
+    'Audit roles (attributes, memberships, passwords, logins, ownership, findings); set and rotate passwords under the policy.',
   usage: USAGE,
-  flags: ['json', 'unused-days', 'fail-on'],
+  flags: [...new Set(Object.values(FLAGS).flat())],
   async run(input) {
-    const [sub, ...extra] = input.args;
-    if (sub !== 'audit' || extra.length > 0) {
+    const [sub, ...rest] = input.args;
+    const key = sub === 'password' ? `password ${rest[0]}` : String(sub);
+    const extra = sub === 'password' ? rest.slice(1) : rest;
+    const allowed = FLAGS[key];
+    if (allowed === undefined || extra.length > 0) {
       throw usage(
-        sub === undefined ? 'role needs a subcommand' : `unknown role subcommand "${sub}"`,
+        sub === undefined
+          ? 'role needs a subcommand'
+          : `unknown role subcommand "${[sub, ...rest].join(' ')}"`,
       );
+    }
+    for (const flag of roleCommand.flags) {
+      if (input.flags[flag] !== undefined && !allowed.includes(flag)) {
+        throw usage(`"pgwarden role ${key}" does not take --${flag}`);
+      }
+    }
+    if (key === 'password set' || key === 'password rotate') {
+      return runRolePassword(input, key === 'password set' ? 'set' : 'rotate', usage);
     }
     const unusedDays = unusedDaysOf(input);
     const failOn = failOnOf(input);

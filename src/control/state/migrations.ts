@@ -173,4 +173,18 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN required_claims text[] NOT NULL DEFAULT '{}' CHECK (cardinality(required_claims) <= 16);
     `,
   },
+  {
+    version: 8,
+    name: 'password-history',
+    sql: `
+      -- The last N SCRAM verifiers per role (N = passwords.historySize), never a
+      -- plaintext: a new password is compared by recomputing each proof.
+      CREATE TABLE pgwarden.password_history (
+        role     text        NOT NULL CHECK (length(role) BETWEEN 1 AND 63),
+        verifier text        NOT NULL CHECK (verifier LIKE 'SCRAM-SHA-256$%'),
+        set_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX password_history_role ON pgwarden.password_history (role, set_at DESC);
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import {
@@ -9,7 +9,7 @@ import {
 } from '../../access/conditional-access.js';
 import type { SessionAuditContext } from '../../audit/auditor.js';
 import { TokenError } from '../../auth/oidc/token-error.js';
-import { scramKeys } from '../../auth/scram-secret.js';
+import { verifierKeys } from '../../auth/scram-verifier-match.js';
 import {
   AUTHENTICATION_CLEARTEXT_PASSWORD,
   AUTHENTICATION_OK,
@@ -33,8 +33,6 @@ import {
 import { MalformedMessageError } from '../../protocol/malformed-message-error.js';
 import { FrontendMessageType } from '../../protocol/message-types.js';
 import { SQLSTATE, type SqlState } from '../../protocol/sqlstate.js';
-import { saslprep } from '../auth/saslprep.js';
-import { sha256 } from '../auth/scram-common.js';
 import { ScramError } from '../auth/scram-error.js';
 import { ScramServerSession } from '../auth/scram-server.js';
 import {
@@ -475,7 +473,7 @@ export class ClientSession {
           'identity mode is token',
         );
       }
-      const keys = real === undefined ? undefined : passwordKeys(secret, real);
+      const keys = real === undefined ? undefined : verifierKeys(secret, real);
       if (keys === undefined) {
         throw new Refusal(
           SQLSTATE.INVALID_PASSWORD,
@@ -754,30 +752,6 @@ export class ClientSession {
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.entry !== undefined) this.gateway.registry.close(this.entry);
   }
-}
-
-/**
- * The SCRAM keys of a password, if it is the one the verifier was made from
- * (RFC 5802 section 3: StoredKey = H(ClientKey)); compared in constant time.
- */
-function passwordKeys(
-  password: string,
-  verifier: ScramVerifier,
-): { clientKey: Buffer; serverKey: Buffer } | undefined {
-  let prepared: string;
-  try {
-    prepared = saslprep(password);
-  } catch {
-    prepared = password; // PostgreSQL uses the raw bytes when SASLprep fails
-  }
-  const keys = scramKeys(prepared, verifier.salt, verifier.iterations);
-  const stored = sha256(keys.clientKey);
-  const match =
-    stored.length === verifier.storedKey.length &&
-    timingSafeEqual(stored, verifier.storedKey) &&
-    keys.serverKey.length === verifier.serverKey.length &&
-    timingSafeEqual(keys.serverKey, verifier.serverKey);
-  return match ? keys : undefined;
 }
 
 function violation(message: string): Refusal {
