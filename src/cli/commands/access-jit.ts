@@ -17,6 +17,7 @@ import { STATE_DATABASE, withControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
 import type { CliIo, CommandInput } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
+import { requiredFlag, stringFlag } from '../command-flags.js';
 import { loginThroughGateway } from '../gateway-login.js';
 import { printTable } from '../print-table.js';
 import { ACCESS_POLICY_FLAGS } from './access-policy.js';
@@ -113,7 +114,7 @@ export async function accessJit(input: CommandInput): Promise<number> {
           client,
           id as number,
           user as string,
-          text(input, 'reason'),
+          stringFlag(input, 'reason'),
         );
         io.out(
           `request ${request.id} denied: ${request.requester} does not get role "${request.role}"`,
@@ -140,7 +141,7 @@ export async function accessJit(input: CommandInput): Promise<number> {
 
 /** `access approvers`: shows, sets (--role) or unsets (--reset) the approver role. */
 async function approvers(input: CommandInput, client: pg.ClientBase): Promise<number> {
-  const role = text(input, 'role');
+  const role = stringFlag(input, 'role');
   const reset = input.flags.reset === true;
   if (role !== undefined && reset) throw usage('give --role or --reset, not both');
   const changing = role !== undefined || reset;
@@ -199,7 +200,7 @@ function timeLeft(seconds: number): string {
 
 /** Who claims to act, and the secret that proves it: --user (or PGUSER), and PGPASSWORD only. */
 function loginFrom(input: CommandInput): { user: string; password: string } {
-  const user = text(input, 'user') ?? (input.io.env.PGUSER || undefined);
+  const user = stringFlag(input, 'user') ?? (input.io.env.PGUSER || undefined);
   if (user === undefined || user === '')
     throw usage('this command needs --user, the role you log in as');
   const password = input.io.env.PGPASSWORD;
@@ -212,7 +213,7 @@ function loginFrom(input: CommandInput): { user: string; password: string } {
 }
 
 function requestId(input: CommandInput, positional: string | undefined): number {
-  const flag = text(input, 'id');
+  const flag = stringFlag(input, 'id');
   if (flag !== undefined && positional !== undefined && flag !== positional) {
     throw usage('give the request id once: as an argument or with --id');
   }
@@ -225,15 +226,8 @@ function requestId(input: CommandInput, positional: string | undefined): number 
   return id;
 }
 
-function text(input: CommandInput, name: string): string | undefined {
-  const value = input.flags[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function required(input: CommandInput, name: string): string {
-  const value = text(input, name);
-  if (value === undefined || value === '') throw usage(`this command needs --${name}`);
-  return value;
+  return requiredFlag(input, name, ACCESS_JIT_USAGE);
 }
 
 function usage(message: string): PgwardenError {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import {
-  type AccessPolicy,
   describeDecision,
   evaluateAccess,
   orderPolicies,
@@ -16,6 +15,7 @@ import { STATE_DATABASE, withControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
 import type { CommandInput } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
+import { requiredFlag, stringFlag } from '../command-flags.js';
 import { printTable } from '../print-table.js';
 
 export const ACCESS_POLICY_USAGE = [
@@ -133,7 +133,7 @@ export async function accessPolicy(input: CommandInput): Promise<number> {
 
 /** The policy document: from --file (JSON or YAML), or from the flags. */
 function policyFromFlags(input: CommandInput): unknown {
-  const file = text(input, 'file');
+  const file = stringFlag(input, 'file');
   if (file !== undefined) {
     const others = CREATE.filter(
       (f) => f !== 'file' && f !== 'replace' && input.flags[f] !== undefined,
@@ -152,11 +152,11 @@ function policyFromFlags(input: CommandInput): unknown {
     }
   }
   const list = (name: string): string[] | undefined =>
-    text(input, name)
+    stringFlag(input, name)
       ?.split(',')
       .map((v) => v.trim());
   const presence = (name: string): boolean | undefined => {
-    const value = text(input, name);
+    const value = stringFlag(input, name);
     if (value === undefined) return undefined;
     if (value !== 'required' && value !== 'absent')
       throw usage(`--${name} must be required or absent`);
@@ -167,7 +167,7 @@ function policyFromFlags(input: CommandInput): unknown {
     ...(list('principals') === undefined ? {} : { principals: list('principals') }),
     ...(list('groups') === undefined ? {} : { groups: list('groups') }),
   };
-  const windows = text(input, 'time-windows');
+  const windows = stringFlag(input, 'time-windows');
   const conditions = {
     ...(list('source-ranges') === undefined ? {} : { sourceRanges: list('source-ranges') }),
     ...(windows === undefined ? {} : { timeWindows: windows.split(';').map(parseWindow) }),
@@ -180,7 +180,7 @@ function policyFromFlags(input: CommandInput): unknown {
     ...(presence('mfa') === undefined ? {} : { mfa: presence('mfa') }),
     ...(list('acr-values') === undefined ? {} : { acrValues: list('acr-values') }),
   };
-  const priority = text(input, 'priority');
+  const priority = stringFlag(input, 'priority');
   return {
     name: required(input, 'name'),
     effect: required(input, 'effect'),
@@ -219,16 +219,17 @@ function parseWindow(textValue: string): unknown {
 }
 
 function testContext(input: CommandInput): Parameters<typeof evaluateAccess>[1] {
-  const at = text(input, 'at');
+  const at = stringFlag(input, 'at');
   const when = at === undefined ? new Date() : new Date(at);
   if (Number.isNaN(when.getTime())) throw usage(`--at "${at}" is not a time (use ISO 8601)`);
   const method =
-    text(input, 'method') ?? (text(input, 'principal') === undefined ? 'password' : 'token');
+    stringFlag(input, 'method') ??
+    (stringFlag(input, 'principal') === undefined ? 'password' : 'token');
   if (method !== 'password' && method !== 'token')
     throw usage('--method must be password or token');
-  const principal = text(input, 'principal');
-  const groups = text(input, 'groups');
-  const application = text(input, 'application-name');
+  const principal = stringFlag(input, 'principal');
+  const groups = stringFlag(input, 'groups');
+  const application = stringFlag(input, 'application-name');
   return {
     role: required(input, 'role'),
     address: required(input, 'address'),
@@ -242,19 +243,10 @@ function testContext(input: CommandInput): Parameters<typeof evaluateAccess>[1] 
   };
 }
 
-function text(input: CommandInput, name: string): string | undefined {
-  const value = input.flags[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function required(input: CommandInput, name: string): string {
-  const value = text(input, name);
-  if (value === undefined || value === '') throw usage(`this command needs --${name}`);
-  return value;
+  return requiredFlag(input, name, ACCESS_POLICY_USAGE);
 }
 
 function usage(message: string): PgwardenError {
   return new PgwardenError('PGW_USAGE', message, { hint: `usage: ${ACCESS_POLICY_USAGE}` });
 }
-
-export type { AccessPolicy };

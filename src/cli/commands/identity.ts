@@ -16,6 +16,7 @@ import {
 import { PgwardenError } from '../../errors.js';
 import type { CliIo, Command, CommandInput } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
+import { requiredFlag, stringFlag } from '../command-flags.js';
 import { printTable } from '../print-table.js';
 
 const USAGE = [
@@ -75,8 +76,8 @@ export const identityCommand: Command = {
       const json = input.flags.json === true;
       switch (key) {
         case 'provider add': {
-          const jwksUri = text(input, 'jwks-uri');
-          const jwksFile = text(input, 'jwks-file');
+          const jwksUri = stringFlag(input, 'jwks-uri');
+          const jwksFile = stringFlag(input, 'jwks-file');
           const provider = await addProvider(
             client,
             {
@@ -85,9 +86,9 @@ export const identityCommand: Command = {
               audiences: required(input, 'audience').split(','),
               jwksUri,
               jwksFile,
-              subjectClaim: text(input, 'subject-claim'),
-              groupsClaim: text(input, 'groups-claim'),
-              requiredClaims: text(input, 'required-claims')?.split(','),
+              subjectClaim: stringFlag(input, 'subject-claim'),
+              groupsClaim: stringFlag(input, 'groups-claim'),
+              requiredClaims: stringFlag(input, 'required-claims')?.split(','),
             },
             who,
           );
@@ -105,7 +106,7 @@ export const identityCommand: Command = {
           io.out(`identity provider "${required(input, 'name')}" removed`);
           return 0;
         case 'principal create': {
-          const loginAs = text(input, 'login-as');
+          const loginAs = stringFlag(input, 'login-as');
           if (loginAs !== undefined && loginAs !== 'role' && loginAs !== 'member') {
             throw usage(`--login-as "${loginAs}" is not role or member`);
           }
@@ -115,7 +116,7 @@ export const identityCommand: Command = {
               provider: required(input, 'provider'),
               role: required(input, 'role'),
               subject: required(input, 'subject'),
-              type: (text(input, 'type') ?? 'user') as PrincipalType,
+              type: (stringFlag(input, 'type') ?? 'user') as PrincipalType,
               loginAs,
             },
             who,
@@ -180,15 +181,8 @@ function printPrincipals(io: CliIo, principals: readonly IdentityPrincipal[]): v
   );
 }
 
-function text(input: CommandInput, name: string): string | undefined {
-  const value = input.flags[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function required(input: CommandInput, name: string): string {
-  const value = text(input, name);
-  if (value === undefined || value === '') throw usage(`this command needs --${name}`);
-  return value;
+  return requiredFlag(input, name, USAGE);
 }
 
 function usage(message: string): PgwardenError {
