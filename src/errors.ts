@@ -58,6 +58,13 @@ export const ERROR_CODES = {
   PGW_PASSWORD_ROLE_REFUSED:
     'pgwarden does not set passwords of that role: it does not exist, is internal (pgwarden_*, pg_*) or is a superuser.',
   PGW_OUTPUT_FILE_EXISTS: 'The output file already exists; pgwarden does not overwrite it.',
+  PGW_ACCESS_SPEC_INVALID: 'The access spec is not valid, or names an object that does not exist.',
+  PGW_ACCESS_SPEC_REFUSED:
+    'The access spec would give a role more power than the guardrails allow, or touch an internal role.',
+  PGW_ACCESS_PLAN_CHANGED:
+    'The plan is not the one reviewed: its fingerprint differs from --expect.',
+  PGW_ACCESS_APPLY_FAILED: 'The server refused a statement of the plan; nothing was changed.',
+  PGW_ACCESS_NOT_APPLIED: 'No access spec has been applied to the database yet.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

@@ -107,6 +107,8 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   'unused-days': { type: 'string' },
   'fail-on': { type: 'string' },
   stdin: { type: 'boolean' },
+  spec: { type: 'string' },
+  expect: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

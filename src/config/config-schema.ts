@@ -319,12 +319,30 @@ export const PasswordsConfigSchema = z.strictObject({
     ),
 });
 
+export const GuardrailsConfigSchema = z.strictObject({
+  privilegedRoles: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Roles that may be given SUPERUSER, BYPASSRLS, REPLICATION or the predefined roles that reach server files, programs or all data (pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_write_all_data, pg_read_all_data). Everyone else is refused, by the gateway and by `pgwarden access apply`.',
+    ),
+  checkPasswordStatements: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Check CREATE/ALTER ROLE … PASSWORD sent through the gateway against the password policy before the server sees it.',
+    ),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
   gateway: GatewayConfigSchema.prefault({}),
   audit: AuditConfigSchema.prefault({}),
   passwords: PasswordsConfigSchema.prefault({}).describe(
     'Password policy of `pgwarden role password set|rotate`.',
+  ),
+  guardrails: GuardrailsConfigSchema.prefault({}).describe(
+    'What nobody may gain through the gateway or an access spec: privileged attributes and roles, weak passwords.',
   ),
   backend: BackendConfigSchema.optional().describe(
     "An external PostgreSQL behind the gateway. The managed server then only keeps pgwarden's state.",
@@ -337,11 +355,16 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BackendConfig = Readonly<z.output<typeof BackendConfigSchema>>;
 export type AuditConfig = Readonly<z.output<typeof AuditConfigSchema>>;
 export type PasswordsConfig = Readonly<z.output<typeof PasswordsConfigSchema>>;
+export type GuardrailsConfig = Readonly<{
+  privilegedRoles: readonly string[];
+  checkPasswordStatements: boolean;
+}>;
 export type Config = Readonly<{
   server: Readonly<z.output<typeof ServerConfigSchema>>;
   gateway: Readonly<z.output<typeof GatewayConfigSchema>>;
   audit: AuditConfig;
   passwords: PasswordsConfig;
+  guardrails: GuardrailsConfig;
   backend?: BackendConfig | undefined;
 }>;
 

@@ -28,6 +28,7 @@ export const SECURITY_EVENTS = {
   'access.granted': 3204,
   'access.expired': 3205,
   'access.approver-role-set': 3206,
+  'access.spec-applied': 3301,
   'session.limit': 4001,
   'session.protocol-violation': 4002,
   'session.message-too-large': 4003,

@@ -9,7 +9,9 @@ export type JitEventName =
   | 'access.denied-request'
   | 'access.granted'
   | 'access.expired'
-  | 'access.approver-role-set';
+  | 'access.approver-role-set'
+  /** Not a JIT step, but the same outbox: `pgwarden access apply` (3301). */
+  | 'access.spec-applied';
 
 export type JitFields = Readonly<Record<string, string | number | boolean | null>>;
 

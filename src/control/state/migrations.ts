@@ -187,4 +187,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX password_history_role ON pgwarden.password_history (role, set_at DESC);
     `,
   },
+  {
+    version: 9,
+    name: 'access-specs',
+    sql: `
+      -- Every access spec applied, as validated: \`access drift\` compares the
+      -- live catalog with the latest one per database (docs/access-spec.md).
+      CREATE TABLE pgwarden.access_specs (
+        id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        database    text        NOT NULL CHECK (length(database) BETWEEN 1 AND 63),
+        spec        jsonb       NOT NULL,
+        source      text        NOT NULL,
+        fingerprint text        NOT NULL,
+        statements  integer     NOT NULL CHECK (statements >= 0),
+        applied_by  text        NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX access_specs_database ON pgwarden.access_specs (database, id DESC);
+    `,
+  },
 ];
