@@ -112,4 +112,63 @@ describe(`external backend (${pgBin})`, () => {
       await su.end();
     }
   });
+
+  it('manages the external server with an access spec (plan, apply, drift), keeping state on the managed one', async () => {
+    const spec = join(server.dataDir, '..', 'external-access.yaml');
+    writeFileSync(
+      spec,
+      [
+        'database: postgres',
+        'roles:',
+        '  spec_reader: { login: true }',
+        'schemas:',
+        '  public:',
+        '    tables:',
+        '      marker:',
+        '        grants: { spec_reader: [SELECT], app: [SELECT] }',
+        '',
+      ].join('\n'),
+    );
+    const plan = await server.cli(['access', 'plan', '--spec', spec]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.ok(
+      plan.stdout.includes('GRANT SELECT ON TABLE "public"."marker" TO "spec_reader";'),
+      plan.stdout,
+    );
+    const applied = await server.cli(['access', 'apply', '--spec', spec]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const ext = new pg.Client({
+      host: '127.0.0.1',
+      port: external.port,
+      user: external.superuser,
+      password: external.superuserPassword,
+      database: 'postgres',
+      ssl: { ca: readFileSync(external.caFile), servername: 'localhost' },
+    });
+    await ext.connect();
+    try {
+      const r = await ext.query(
+        "SELECT has_table_privilege('spec_reader', 'marker', 'SELECT') AS granted",
+      );
+      assert.equal(r.rows[0].granted, true);
+      await ext.query('GRANT INSERT ON marker TO spec_reader');
+    } finally {
+      await ext.end();
+    }
+    const su = await server.superuser();
+    try {
+      const r = await su.query(
+        "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'spec_reader'",
+      );
+      assert.equal(r.rows[0].n, 0, 'the role is made on the external server only');
+    } finally {
+      await su.end();
+    }
+    const drift = await server.cli(['access', 'drift']);
+    assert.equal(drift.code, 1, drift.stdout + drift.stderr);
+    assert.ok(
+      drift.stdout.includes('"spec_reader" has INSERT on table "public"."marker"'),
+      drift.stdout,
+    );
+  });
 });

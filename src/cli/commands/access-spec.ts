@@ -1,5 +1,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import pg from 'pg';
+import type { BackendConfig } from '../../config/config-schema.js';
 import type { AccessSpec } from '../../control/access-spec/access-spec-schema.js';
 import {
   appliedSpecs,
@@ -9,7 +11,10 @@ import {
 } from '../../control/access-spec/access-spec-service.js';
 import { loadAccessSpec } from '../../control/access-spec/load-access-spec.js';
 import { type AccessPlan, PLAN_GROUPS } from '../../control/access-spec/plan-access.js';
+import { connectControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
+import { backendTlsOptions } from '../../gateway/backend/backend-tls.js';
+import { readPasswordFile } from '../../gateway/backend/external-role-source.js';
 import { inspectDataDir } from '../../server/data-dir.js';
 import type { CliIo, CommandInput } from '../cli-io.js';
 import { runningServerContext } from '../command-context.js';
@@ -51,8 +56,13 @@ export async function accessSpec(input: CommandInput): Promise<number> {
   const spec = specPath === undefined ? undefined : loadAccessSpec(resolve(input.io.cwd, specPath));
   const ctx = await runningServerContext(input);
   const dir = inspectDataDir(ctx.layout);
+  const backend = ctx.config.backend;
   const target: SpecTarget = {
     socketDir: ctx.layout.socketDir,
+    connect:
+      backend === undefined
+        ? (database) => connectControl(ctx.layout.socketDir, database)
+        : (database) => connectBackend(backend, database),
     guardrails: {
       adminUser: dir.kind === 'ready' ? dir.meta.adminUser : ctx.config.server.adminUser,
       privilegedRoles: ctx.config.guardrails.privilegedRoles,
@@ -166,6 +176,35 @@ function printSteps(io: CliIo, plan: AccessPlan): void {
       io.out(step.sql);
     }
   }
+}
+
+/**
+ * An external backend is managed as backend.authUser, over the gateway's own
+ * TLS settings: that role needs the power the spec uses (a superuser, or
+ * CREATEROLE and ownership of the objects).
+ */
+async function connectBackend(backend: BackendConfig, database: string): Promise<pg.Client> {
+  const tls = backendTlsOptions(backend);
+  const client = new pg.Client({
+    host: backend.host,
+    port: backend.port,
+    user: backend.authUser,
+    password: readPasswordFile(backend.authPasswordFile),
+    database,
+    application_name: 'pgwarden-control',
+    connectionTimeoutMillis: 10_000,
+    ssl:
+      tls.mode === 'disable'
+        ? false
+        : {
+            rejectUnauthorized: tls.mode === 'verify-full',
+            servername: tls.serverName,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+          },
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }
 
 function usage(message: string): PgwardenError {

@@ -12,7 +12,10 @@ import { type AccessPlan, type PlanOptions, planAccess } from './plan-access.js'
  */
 
 export interface SpecTarget {
+  /** The managed server's private socket: the state database lives there. */
   readonly socketDir: string;
+  /** Opens a session in the spec's database: the managed server's, or the external backend's. */
+  readonly connect: (database: string) => Promise<pg.Client>;
   readonly guardrails: Omit<PlanOptions, 'jitMemberships'>;
 }
 
@@ -179,8 +182,9 @@ async function inSpecDatabase<T>(
       { hint: 'name the application database' },
     );
   }
+  let client: pg.Client;
   try {
-    return await withControl(target.socketDir, spec.database, fn);
+    client = await target.connect(spec.database);
   } catch (error) {
     if ((error as { code?: string }).code === '3D000') {
       throw new PgwardenError(
@@ -193,5 +197,10 @@ async function inSpecDatabase<T>(
       );
     }
     throw error;
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

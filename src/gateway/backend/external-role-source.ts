@@ -58,7 +58,8 @@ export class ExternalRoleSource implements RoleSource {
   }
 }
 
-function readPasswordFile(file: string): string {
+/** backend.authPasswordFile's password; refused when group or others can read the file. */
+export function readPasswordFile(file: string): string {
   try {
     if ((statSync(file).mode & 0o077) !== 0) {
       throw new PgwardenError('PGW_CONFIG_INVALID', `${file} is readable by group or others`, {
