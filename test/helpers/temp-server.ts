@@ -93,6 +93,8 @@ export class TempServer {
   async superuser(database = 'postgres'): Promise<pg.Client> {
     const client = await connectControl(this.layout.socketDir, database);
     client.on('error', () => undefined); // a server stopped under a test must not crash the runner
+    // The control plane pins search_path to pg_catalog; tests name their tables as people do.
+    await client.query('SET search_path = "$user", public');
     return client;
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -469,6 +469,35 @@ for (const { pgBin, version } of await testBinarySources()) {
           assert.equal(row?.rolreplication, true);
         } finally {
           writeFileSync(join(server.dataDir, 'pgwarden.yaml'), '');
+        }
+      });
+    });
+
+    describe('a hostile search_path', () => {
+      it("does not run the administrator's functions as the internal superuser", async () => {
+        const marker = join('/tmp', `pgwarden-trap-${process.pid}-${pgBin}`);
+        rmSync(marker, { force: true });
+        const admin = await asAdmin();
+        // unnest(oid[]) is an exact match, so it wins over pg_catalog.unnest(anyarray)
+        // wherever its schema is on the path. A file write survives the plan's
+        // rollback; the dynamic SQL gets past the gateway's guard.
+        await admin.query(`CREATE SCHEMA trap;
+        CREATE FUNCTION trap.unnest(oid[]) RETURNS SETOF oid LANGUAGE plpgsql AS $$
+        BEGIN
+          EXECUTE format('COPY (SELECT 1) TO %L', '${marker}');
+          RETURN QUERY SELECT pg_catalog.unnest($1);
+        END $$;
+        ALTER DATABASE postgres SET search_path = trap, pg_catalog`);
+        await admin.end();
+        try {
+          const plan = await cli('access', 'plan', '--spec', join(EXAMPLE, 'access.yaml'));
+          assert.equal(plan.code, 0, plan.stderr);
+          const audit = await cli('role', 'audit', '--json');
+          assert.equal(audit.code, 0, audit.stderr);
+          assert.equal(existsSync(marker), false, 'the trap ran as the internal superuser');
+        } finally {
+          await su('ALTER DATABASE postgres RESET search_path; DROP SCHEMA trap CASCADE');
+          rmSync(marker, { force: true });
         }
       });
     });

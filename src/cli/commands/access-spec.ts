@@ -11,7 +11,7 @@ import {
 } from '../../control/access-spec/access-spec-service.js';
 import { loadAccessSpec } from '../../control/access-spec/load-access-spec.js';
 import { type AccessPlan, PLAN_GROUPS } from '../../control/access-spec/plan-access.js';
-import { connectControl } from '../../control/control-client.js';
+import { CONTROL_SEARCH_PATH, connectControl } from '../../control/control-client.js';
 import { PgwardenError } from '../../errors.js';
 import { backendTlsOptions } from '../../gateway/backend/backend-tls.js';
 import { readPasswordFile } from '../../gateway/backend/external-role-source.js';
@@ -193,6 +193,7 @@ async function connectBackend(backend: BackendConfig, database: string): Promise
     database,
     application_name: 'pgwarden-control',
     connectionTimeoutMillis: 10_000,
+    options: CONTROL_SEARCH_PATH,
     ssl:
       tls.mode === 'disable'
         ? false
