@@ -2,6 +2,8 @@ import type { Auditor } from '../audit/auditor.js';
 import type { Config } from '../config/config-schema.js';
 import type { BackendTarget } from './backend/backend-connector.js';
 import type { GatewayState } from './gateway-state.js';
+import type { GuardCatalog } from './guard/guard-catalog.js';
+import type { GuardSettings } from './guard/guard-policy.js';
 import type { RoleDirectory, RoleSource } from './role-directory.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -24,4 +26,8 @@ export interface GatewayContext {
   readonly auditor: Auditor;
   /** Keys mock SCRAM challenges for unknown roles; stable across restarts. */
   readonly mockSecret: Buffer;
+  /** The statement guard's settings (guardrails, passwords); replaced on SIGHUP. */
+  guard: GuardSettings;
+  /** The catalog the guard checks role grants and password reuse in (managed server only). */
+  readonly guardCatalog: GuardCatalog | undefined;
 }

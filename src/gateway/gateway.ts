@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Auditor } from '../audit/auditor.js';
-import type { AuditConfig, BackendConfig, Config } from '../config/config-schema.js';
+import { loadSqlParser } from '../audit/classify/pg-parser.js';
+import {
+  type AuditConfig,
+  type BackendConfig,
+  type Config,
+  GuardrailsConfigSchema,
+  PasswordsConfigSchema,
+} from '../config/config-schema.js';
 import { JitSweeper } from '../control/access/jit-sweeper.js';
 import { mergePolicy } from '../control/audit/audit-policy-store.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
@@ -15,6 +22,8 @@ import { backendTlsOptions } from './backend/backend-tls.js';
 import { ExternalRoleSource } from './backend/external-role-source.js';
 import type { GatewayContext } from './gateway-context.js';
 import { GatewayState } from './gateway-state.js';
+import { DirectoryGuardCatalog } from './guard/guard-catalog.js';
+import type { GuardSettings } from './guard/guard-policy.js';
 import type { IdentityDirectory } from './identity/identity-directory.js';
 import { RoleDirectory, type RoleSource } from './role-directory.js';
 import { JsonLinesEventSink, type SecurityEventSink } from './security-events.js';
@@ -59,10 +68,14 @@ export class Gateway {
     auditConfig: AuditConfig,
     backendConfig: BackendConfig | undefined,
     onWarning: (message: string) => void,
+    /** pgwarden.yaml's guardrails and passwords sections (the statement guard). */
+    guard: GuardSettings = DEFAULT_GUARD_SETTINGS,
   ): Promise<Gateway> {
     const auditor = await Auditor.start(layout, auditConfig, (error) =>
       onWarning(`audit: ${error.message}`),
     );
+    // The statement guard parses with it: loaded before the first session.
+    await loadSqlParser();
     const directory = new RoleDirectory(layout.socketDir);
     const backendTls = backendConfig === undefined ? undefined : backendTlsOptions(backendConfig);
     const backend: BackendTarget =
@@ -96,6 +109,9 @@ export class Gateway {
       auditor,
       backend,
       mockSecret: mockSecret(layout),
+      guard,
+      // An external backend's roles are not in the managed server's catalog.
+      guardCatalog: roles === directory ? new DirectoryGuardCatalog(directory) : undefined,
     };
     gateway = new Gateway(context, onWarning, auditConfig);
     await state.start();
@@ -141,8 +157,13 @@ export class Gateway {
    * timeouts, message size) and reloads rules and settings (which also arrive
    * by LISTEN/NOTIFY). Returns the changed keys that only a restart applies.
    */
-  async reload(config?: Config['gateway'], audit?: AuditConfig): Promise<string[]> {
+  async reload(
+    config?: Config['gateway'],
+    audit?: AuditConfig,
+    guard?: GuardSettings,
+  ): Promise<string[]> {
     const needsRestart: string[] = [];
+    if (guard !== undefined) this.context.guard = guard; // live sessions read it at each check
     if (audit !== undefined) {
       this.fileAudit = audit;
       this.context.auditor.reconfigure(mergePolicy(audit, this.context.state.auditPolicy));
@@ -265,6 +286,11 @@ export class Gateway {
     void session.run();
   }
 }
+
+const DEFAULT_GUARD_SETTINGS: GuardSettings = {
+  guardrails: GuardrailsConfigSchema.parse({}),
+  passwords: PasswordsConfigSchema.parse({}),
+};
 
 /** A per-data-directory secret for mock SCRAM challenges, so an unknown role's salt stays the same across restarts. */
 function mockSecret(layout: DataDirLayout): Buffer {

@@ -3,8 +3,8 @@ import { appendFile } from 'node:fs/promises';
 /**
  * Security events of the gateway, each with a stable numeric code grouped by
  * range, so a SIEM can rely on them (1xxx network, 2xxx TLS, 3xxx
- * authentication, 4xxx sessions and limits). Events never carry a password,
- * token, key, SCRAM proof or verifier.
+ * authentication, 4xxx sessions and limits; 42xx the statement guard).
+ * Events never carry a password, token, key, SCRAM proof or verifier.
  */
 export const SECURITY_EVENTS = {
   'connection.received': 1000,
@@ -38,6 +38,9 @@ export const SECURITY_EVENTS = {
   'session.revoked': 4007,
   'cancel.forwarded': 4101,
   'cancel.unknown-key': 4102,
+  'guard.escalation': 4201,
+  'guard.internal-role': 4202,
+  'guard.password': 4203,
 } as const;
 
 export type SecurityEventName = keyof typeof SECURITY_EVENTS;
@@ -60,6 +63,10 @@ export interface SecurityEvent {
   readonly rule?: string | undefined;
   /** For just-in-time access (32xx): the request, its role, requester, approver and reason. */
   readonly access?: Readonly<Record<string, string | number | boolean | null>> | undefined;
+  /** For a statement the guard refused (42xx): the reason id, the statement kind, where it was found. */
+  readonly guard?:
+    | Readonly<{ reason: string; statement: string; within: string; protocol: string }>
+    | undefined;
 }
 
 export interface SecurityEventSink {

@@ -100,7 +100,11 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
   const reloadGateway = async (): Promise<void> => {
     try {
       const fresh = ctx.reloadConfig();
-      const needsRestart = (await gateway?.reload(fresh.gateway, fresh.audit)) ?? [];
+      const needsRestart =
+        (await gateway?.reload(fresh.gateway, fresh.audit, {
+          guardrails: fresh.guardrails,
+          passwords: fresh.passwords,
+        })) ?? [];
       ctx.progress(
         needsRestart.length === 0
           ? 'configuration reloaded'
@@ -139,8 +143,13 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
     if (await ensurePgauditExtension(layout.socketDir).catch(() => false)) {
       ctx.progress('pgaudit is active on the server');
     }
-    gateway = await Gateway.start(layout, config.gateway, config.audit, config.backend, (warning) =>
-      ctx.progress(`warning: ${warning}`),
+    gateway = await Gateway.start(
+      layout,
+      config.gateway,
+      config.audit,
+      config.backend,
+      (warning) => ctx.progress(`warning: ${warning}`),
+      { guardrails: config.guardrails, passwords: config.passwords },
     );
     record('ready', postgres.pid);
     hooks.onReady?.(postgres.pid, gateway.listening());

@@ -49,7 +49,7 @@ describe(`pgwarden role audit (${pgBin})`, () => {
       application_name: 'psql',
     });
     await admin.connect();
-    await admin.query(`CREATE ROLE app_owner LOGIN PASSWORD 'pw-4' ${LATER}`);
+    await admin.query(`CREATE ROLE app_owner LOGIN PASSWORD 'Owner-Passw0rd-2026-#4' ${LATER}`);
     await admin.end();
     const su2 = await server.superuser();
     try {

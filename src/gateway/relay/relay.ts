@@ -4,6 +4,7 @@ import { fatal } from '../../protocol/backend/error-response.js';
 import { FramingError } from '../../protocol/framing-error.js';
 import { TERMINATE } from '../../protocol/frontend/terminate.js';
 import { SQLSTATE } from '../../protocol/sqlstate.js';
+import { type GateCheck, StatementGate } from '../guard/statement-gate.js';
 import { MessageScanner, type MessageTap } from './message-scanner.js';
 
 export type RelayEnd =
@@ -34,6 +35,12 @@ export interface RelayOptions {
    * that write is on disk.
    */
   readonly durableWait?: (() => Promise<void> | undefined) | undefined;
+  /**
+   * The statement guard: the client's messages of the held types reach the
+   * backend only whole and checked, possibly replaced. The taps still see
+   * what the client sent.
+   */
+  readonly guard?: { readonly holds: Uint8Array; readonly check: GateCheck } | undefined;
   readonly onEnd: (reason: RelayEnd, detail?: string) => void;
 }
 
@@ -48,10 +55,13 @@ const READY_IDLE = 0x49; // 'I'
  * directions; message scanners only follow the boundaries, to enforce the
  * message size limit, to know when the session is idle, and to know when a
  * FATAL of the gateway's own may be inserted without cutting a message.
+ * With the statement guard, Query and Parse messages are the exception:
+ * they are held whole until checked (StatementGate).
  */
 export class Relay {
   private readonly fromClient: MessageScanner;
   private readonly fromBackend: MessageScanner;
+  private readonly gate: StatementGate | undefined;
   /** Bytes relayed each way, for the session's closing record. */
   bytesFromClient = 0;
   bytesFromBackend = 0;
@@ -71,6 +81,15 @@ export class Relay {
     this.fromClient = new MessageScanner(options.maxMessageLength, options.clientTap);
     this.fromBackend = new MessageScanner(0x7fffffff, options.backendTap);
     this.fromBackend.transactionStatus = options.initialTransactionStatus;
+    const guard = options.guard;
+    this.gate =
+      guard === undefined
+        ? undefined
+        : new StatementGate(guard.holds, guard.check, {
+            write: (bytes) => backend.write(bytes),
+            resume: () => client.resume(),
+            fail: (error) => this.end('error', `statement guard: ${(error as Error).message}`),
+          });
   }
 
   /** True while the client has sent something the backend has not yet answered with ReadyForQuery. */
@@ -89,7 +108,9 @@ export class Relay {
       if (this.idleTimer !== undefined) this.lastActivity = Date.now();
       this.bytesFromClient += chunk.length;
       if (this.fromClient.lastType !== TERMINATE_TYPE) this.requestPending = true;
-      if (!backend.write(chunk)) client.pause();
+      // Scanned (size limit, audit tap) before the gate, so the audit sees the original.
+      const flowing = this.gate === undefined ? backend.write(chunk) : this.gate.push(chunk);
+      if (!flowing) client.pause();
     });
     const durableWait = this.options.durableWait;
     backend.on('data', (chunk: Buffer) => {
@@ -235,6 +256,7 @@ export class Relay {
   private end(reason: RelayEnd, detail?: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.gate?.close();
     if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
     // A backend that is between messages gets a polite Terminate; otherwise it is cut off.
     if (!this.backend.destroyed) {

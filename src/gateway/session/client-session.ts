@@ -42,6 +42,8 @@ import {
 } from '../auth/scram-verifier.js';
 import { type BackendLogin, forwardCancel, PendingBackend } from '../backend/backend-connector.js';
 import type { GatewayContext } from '../gateway-context.js';
+import { refusalEvent } from '../guard/guard-refusal.js';
+import { GUARDED_MESSAGES, StatementGuard } from '../guard/statement-guard.js';
 import {
   type IdentityDirectory,
   looksLikeToken,
@@ -386,11 +388,32 @@ export class ClientSession {
       applicationName: this.applicationName,
     };
     const audit = this.gateway.auditor.session(auditContext);
+    const guard = new StatementGuard(
+      () => this.gateway.guard,
+      user,
+      this.gateway.guardCatalog,
+      (refusal, protocol) =>
+        this.record({
+          event: refusalEvent(refusal.reason),
+          address: this.address,
+          user,
+          database: this.database,
+          applicationName: this.applicationName,
+          detail: refusal.message,
+          guard: {
+            reason: refusal.reason,
+            statement: refusal.statement,
+            within: refusal.within,
+            protocol,
+          },
+        }),
+    );
     const startedAt = Date.now();
     this.relay = new Relay(this.stream, login.socket, {
       clientTap: audit?.clientTap,
       backendTap: audit?.backendTap,
       durableWait: audit?.takeDurableWait,
+      guard: { holds: GUARDED_MESSAGES, check: guard.check },
       maxMessageLength: this.gateway.config.maxMessageLength,
       idleTimeoutMs: this.gateway.config.idleSessionTimeoutSeconds * 1000,
       initialTransactionStatus: ready[ready.length - 1] as number,
