@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCommand } from '../../src/util/run-command.js';
-import { type CliResult, runPgwarden } from '../helpers/pgwarden-cli.js';
+import { CLI, type CliResult, cleanEnv, runPgwarden } from '../helpers/pgwarden-cli.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 
@@ -103,6 +104,22 @@ describe('CLI errors', () => {
       /does not take --detach/,
       2,
     );
+  });
+
+  it('exits quietly when its reader closes the pipe early (| head)', async () => {
+    const child = spawn(process.execPath, [CLI, 'config', 'schema'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Close the pipe before the first line arrives, as `head` does once it has enough.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
   });
 
   it('refuses a weak PGWARDEN_ADMIN_PASSWORD before touching anything', async (t) => {
