@@ -334,12 +334,127 @@ export const GuardrailsConfigSchema = z.strictObject({
     ),
 });
 
+const secondsSetting = (min: number, max: number, fallback: number, what: string) =>
+  z.number().int().min(min).max(max).default(fallback).describe(what);
+
+export const DetectionConfigSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('Run the threat detectors on what the gateway sees (docs/detection.md).'),
+  throttle: z
+    .strictObject({
+      failures: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(10)
+        .describe('Failed logins from one source address that start a block.'),
+      windowSeconds: secondsSetting(1, 86_400, 60, 'Window the failures are counted in.'),
+      blockSeconds: secondsSetting(1, 86_400, 300, 'How long a throttled source is refused.'),
+      exemptRanges: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('CIDR ranges never throttled (monitoring, your office).'),
+    })
+    .prefault({})
+    .describe('Refuse a source address for a while after repeated failed logins.'),
+  bruteForce: z
+    .strictObject({
+      sourceFailures: z.number().int().min(2).default(10),
+      userFailures: z.number().int().min(2).default(10),
+      unknownUserFailures: z.number().int().min(2).default(10),
+      distributedSources: z.number().int().min(2).default(5),
+      successAfterFailures: z.number().int().min(1).default(5),
+      windowSeconds: secondsSetting(10, 86_400, 300, 'Window failed logins are counted in.'),
+    })
+    .prefault({})
+    .describe('Thresholds of the brute-force detectors.'),
+  harmfulApplications: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('More application_name globs counted as attack tools, besides the built-in list.'),
+  newPrincipalDays: z.number().int().min(1).max(3650).default(60),
+  newNetworkDays: z.number().int().min(1).max(3650).default(60),
+  networkPrefixIpv4: z.number().int().min(8).max(32).default(24),
+  networkPrefixIpv6: z.number().int().min(16).max(128).default(48),
+  blocklistFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Addresses and CIDR ranges, one per line (# comments); re-read when it changes.'),
+  geoip: z
+    .strictObject({
+      countryFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('A MaxMind GeoIP2/GeoLite2 Country or City database (.mmdb).'),
+      asnFile: z.string().min(1).optional().describe('A MaxMind GeoLite2 ASN database (.mmdb).'),
+    })
+    .prefault({}),
+  sensitiveTables: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Tables (schema.table) where SELECT * raises an alert.'),
+  exfiltration: z
+    .strictObject({
+      minRows: z
+        .number()
+        .int()
+        .min(1)
+        .default(10_000)
+        .describe('Rows below this never count as exfiltration.'),
+      factor: z
+        .number()
+        .min(1)
+        .default(10)
+        .describe("Times a role's usual rows per session that raise an alert."),
+      copyRows: z
+        .number()
+        .int()
+        .min(1)
+        .default(100_000)
+        .describe('Rows a COPY TO STDOUT must return to raise an alert.'),
+    })
+    .prefault({}),
+  webhooks: z
+    .array(
+      z.strictObject({
+        url: z
+          .string()
+          .url()
+          .describe('https:// (or http:// to loopback) endpoint that receives alerts as JSON.'),
+        secretFile: z
+          .string()
+          .min(1)
+          .describe('File (mode 0600) with the HMAC-SHA256 key that signs each delivery.'),
+        minSeverity: z.enum(['low', 'medium', 'high', 'critical']).default('low'),
+      }),
+    )
+    .default([]),
+  responses: z
+    .record(
+      z.string(),
+      z.strictObject({
+        terminateSession: z.boolean().default(false),
+        blockSourceSeconds: z.number().int().min(1).max(604_800).optional(),
+      }),
+    )
+    .default({})
+    .describe('Actions per alert type id: end the session, block the source address for a while.'),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerConfigSchema.prefault({}),
   gateway: GatewayConfigSchema.prefault({}),
   audit: AuditConfigSchema.prefault({}),
   passwords: PasswordsConfigSchema.prefault({}).describe(
     'Password policy of `pgwarden role password set|rotate`.',
+  ),
+  detection: DetectionConfigSchema.prefault({}).describe(
+    'Threat detection, alerts and responses (docs/detection.md).',
   ),
   guardrails: GuardrailsConfigSchema.prefault({}).describe(
     'What nobody may gain through the gateway or an access spec: privileged attributes and roles, weak passwords.',
@@ -355,6 +470,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BackendConfig = Readonly<z.output<typeof BackendConfigSchema>>;
 export type AuditConfig = Readonly<z.output<typeof AuditConfigSchema>>;
 export type PasswordsConfig = Readonly<z.output<typeof PasswordsConfigSchema>>;
+export type DetectionConfig = Readonly<z.output<typeof DetectionConfigSchema>>;
 export type GuardrailsConfig = Readonly<{
   privilegedRoles: readonly string[];
   checkPasswordStatements: boolean;
@@ -365,6 +481,7 @@ export type Config = Readonly<{
   audit: AuditConfig;
   passwords: PasswordsConfig;
   guardrails: GuardrailsConfig;
+  detection: DetectionConfig;
   backend?: BackendConfig | undefined;
 }>;
 

@@ -1,5 +1,6 @@
 import type { Auditor } from '../audit/auditor.js';
 import type { Config } from '../config/config-schema.js';
+import type { ThreatDetector } from '../detect/threat-detector.js';
 import type { BackendTarget } from './backend/backend-connector.js';
 import type { GatewayState } from './gateway-state.js';
 import type { GuardCatalog } from './guard/guard-catalog.js';
@@ -30,4 +31,6 @@ export interface GatewayContext {
   guard: GuardSettings;
   /** The catalog the guard checks role grants and password reuse in (managed server only). */
   readonly guardCatalog: GuardCatalog | undefined;
+  /** Threat detection: sees every security event (through `events`) and every finished statement. */
+  readonly detection: ThreatDetector;
 }

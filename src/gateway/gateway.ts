@@ -8,12 +8,15 @@ import {
   type AuditConfig,
   type BackendConfig,
   type Config,
+  type DetectionConfig,
+  DetectionConfigSchema,
   GuardrailsConfigSchema,
   PasswordsConfigSchema,
 } from '../config/config-schema.js';
 import { JitSweeper } from '../control/access/jit-sweeper.js';
 import { mergePolicy } from '../control/audit/audit-policy-store.js';
 import type { GatewaySettings } from '../control/gateway-settings/gateway-settings.js';
+import { startThreatDetection } from '../detect/threat-detection.js';
 import { PgwardenError } from '../errors.js';
 import { writeFileAtomic } from '../server/data-dir.js';
 import type { DataDirLayout } from '../server/data-dir-layout.js';
@@ -70,6 +73,8 @@ export class Gateway {
     onWarning: (message: string) => void,
     /** pgwarden.yaml's guardrails and passwords sections (the statement guard). */
     guard: GuardSettings = DEFAULT_GUARD_SETTINGS,
+    /** pgwarden.yaml's detection section. */
+    detectionConfig: DetectionConfig = DetectionConfigSchema.parse({}),
   ): Promise<Gateway> {
     const auditor = await Auditor.start(layout, auditConfig, (error) =>
       onWarning(`audit: ${error.message}`),
@@ -98,6 +103,19 @@ export class Gateway {
       (rows) => auditor.reconfigure(mergePolicy(gateway?.fileAudit ?? auditConfig, rows)),
       (identity) => gateway?.applyIdentity(identity),
     );
+    const recordEvent = auditedEvents(new JsonLinesEventSink(layout.gatewayEvents), auditor);
+    const detection = await startThreatDetection({
+      layout,
+      config: detectionConfig,
+      state: directory,
+      recordEvent: (event) => recordEvent.record(event),
+      sessions: {
+        terminate: (id, message) => gateway?.endSessions((s) => s.id === id, message) === 1,
+        terminateFrom: (address, message) =>
+          gateway?.endSessions((s) => s.clientAddress === address, message) ?? 0,
+      },
+      onWarning,
+    });
     const context: GatewayContext = {
       config,
       state,
@@ -105,13 +123,21 @@ export class Gateway {
       directory,
       roles,
       tls,
-      events: auditedEvents(new JsonLinesEventSink(layout.gatewayEvents), auditor),
+      // Every security event also goes through detection; alerts are recorded past it.
+      events: {
+        record(event) {
+          recordEvent.record(event);
+          detection.record(event);
+        },
+        flush: () => recordEvent.flush?.() ?? Promise.resolve(),
+      },
       auditor,
       backend,
       mockSecret: mockSecret(layout),
       guard,
       // An external backend's roles are not in the managed server's catalog.
       guardCatalog: roles === directory ? new DirectoryGuardCatalog(directory) : undefined,
+      detection,
     };
     gateway = new Gateway(context, onWarning, auditConfig);
     await state.start();
@@ -142,6 +168,17 @@ export class Gateway {
         ? [{ address: address.address, port: address.port }]
         : [];
     });
+  }
+
+  /** Ends the live sessions `which` selects (a response action); returns how many. */
+  endSessions(which: (session: ClientSession) => boolean, message: string): number {
+    let ended = 0;
+    for (const session of this.sessions) {
+      if (!which(session)) continue;
+      session.endForAlert(message);
+      ended++;
+    }
+    return ended;
   }
 
   get activeSessions(): number {
@@ -204,6 +241,7 @@ export class Gateway {
     await this.jitSweeper?.stop();
     await this.context.state.stop();
     this.context.tls.stop();
+    await this.context.detection.close();
     await this.context.events.flush?.();
     await this.context.auditor.close();
     await this.context.directory.end().catch(() => undefined);

@@ -150,6 +150,7 @@ export async function supervise(ctx: ServerContext, hooks: SuperviseHooks = {}):
       config.backend,
       (warning) => ctx.progress(`warning: ${warning}`),
       { guardrails: config.guardrails, passwords: config.passwords },
+      config.detection,
     );
     record('ready', postgres.pid);
     hooks.onReady?.(postgres.pid, gateway.listening());

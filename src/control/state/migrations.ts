@@ -206,4 +206,53 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX access_specs_database ON pgwarden.access_specs (database, id DESC);
     `,
   },
+  {
+    version: 10,
+    name: 'threat-detection',
+    sql: `
+      -- Alerts (docs/detection.md): one row per type and key while not
+      -- resolved, with a count, instead of one row per event.
+      CREATE TABLE pgwarden.alerts (
+        id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        type            text        NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
+        severity        text        NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+        dedup_key       text        NOT NULL CHECK (length(dedup_key) <= 500),
+        status          text        NOT NULL DEFAULT 'new'
+                                    CHECK (status IN ('new', 'acknowledged', 'resolved')),
+        summary         text        NOT NULL,
+        subject         jsonb       NOT NULL DEFAULT '{}',
+        evidence        jsonb       NOT NULL DEFAULT '[]',
+        count           bigint      NOT NULL DEFAULT 1 CHECK (count >= 1),
+        first_seen      timestamptz NOT NULL DEFAULT now(),
+        last_seen       timestamptz NOT NULL DEFAULT now(),
+        acknowledged_by text,
+        acknowledged_at timestamptz,
+        resolved_by     text,
+        resolved_at     timestamptz
+      );
+      CREATE UNIQUE INDEX alerts_open ON pgwarden.alerts (type, dedup_key) WHERE status <> 'resolved';
+      CREATE INDEX alerts_recent ON pgwarden.alerts (last_seen DESC);
+      -- What is usual, learned from logins and kept across restarts: a role's
+      -- networks, countries, providers; its last login; rows per session.
+      CREATE TABLE pgwarden.detection_baselines (
+        kind       text        NOT NULL CHECK (length(kind) BETWEEN 1 AND 40),
+        subject    text        NOT NULL CHECK (length(subject) BETWEEN 1 AND 200),
+        value      text        NOT NULL DEFAULT '',
+        number     double precision,
+        first_seen timestamptz NOT NULL DEFAULT now(),
+        last_seen  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (kind, subject, value)
+      );
+      -- Planted or marked rows whose values no one should ever read.
+      CREATE TABLE pgwarden.honeytokens (
+        id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        database   text        NOT NULL,
+        table_name text        NOT NULL,
+        selector   text        NOT NULL,
+        marker     text        NOT NULL CHECK (length(marker) BETWEEN 8 AND 200),
+        created_by text        NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

@@ -548,6 +548,28 @@ export class ClientSession {
     }
   }
 
+  /** The gateway's id of this session (in audit records and alerts). */
+  get id(): string {
+    return this.sessionId;
+  }
+
+  /** The client's address, after the firewall's normalisation. */
+  get clientAddress(): string {
+    return this.address;
+  }
+
+  /**
+   * Ends the session because of an alert's response action: FATAL 57P01
+   * between two backend messages, or at once if still logging in.
+   */
+  endForAlert(message: string): void {
+    if (this.relay === undefined) {
+      this.refuseNow(SQLSTATE.ADMIN_SHUTDOWN, message);
+      return;
+    }
+    this.relay.terminateWith('revoked', SQLSTATE.ADMIN_SHUTDOWN, message);
+  }
+
   /** What conditional access knows of this login (all but the time). */
   private loginContext(user: string): Omit<LoginContext, 'at'> {
     const token = this.tokenLogin;
