@@ -4,6 +4,7 @@ import type { SecurityEvent } from '../gateway/security-events.js';
 import type { DataDirLayout } from '../server/data-dir-layout.js';
 import type { Detector } from './detector.js';
 import type { AlertSink } from './raised-alert.js';
+import { EventAlertSink } from './sinks/event-alert-sink.js';
 import { ThreatDetector } from './threat-detector.js';
 
 /** What the response actions act on: the gateway's live sessions and its door. */
@@ -32,8 +33,8 @@ export async function createDetectors(_deps: DetectionDeps): Promise<Detector[]>
 }
 
 /** Where alerts go. Each issue-7 part adds its own here. */
-export async function createAlertSinks(_deps: DetectionDeps): Promise<AlertSink[]> {
-  const sinks: AlertSink[] = [];
+export async function createAlertSinks(deps: DetectionDeps): Promise<AlertSink[]> {
+  const sinks: AlertSink[] = [new EventAlertSink(deps.recordEvent)];
   return sinks;
 }
 

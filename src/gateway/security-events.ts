@@ -3,7 +3,8 @@ import { appendFile } from 'node:fs/promises';
 /**
  * Security events of the gateway, each with a stable numeric code grouped by
  * range, so a SIEM can rely on them (1xxx network, 2xxx TLS, 3xxx
- * authentication, 4xxx sessions and limits; 42xx the statement guard).
+ * authentication, 4xxx sessions and limits; 42xx the statement guard; 6xxx
+ * threat detection).
  * Events never carry a password, token, key, SCRAM proof or verifier.
  */
 export const SECURITY_EVENTS = {
@@ -38,6 +39,7 @@ export const SECURITY_EVENTS = {
   'session.revoked': 4007,
   'cancel.forwarded': 4101,
   'cancel.unknown-key': 4102,
+  'alert.raised': 6001,
   'guard.escalation': 4201,
   'guard.internal-role': 4202,
   'guard.password': 4203,
@@ -64,6 +66,17 @@ export interface SecurityEvent {
   /** For just-in-time access (32xx): the request, its role, requester, approver and reason. */
   readonly access?: Readonly<Record<string, string | number | boolean | null>> | undefined;
   /** For a statement the guard refused (42xx): the reason id, the statement kind, where it was found. */
+  /** For an alert (6001): its type, severity, ATT&CK tactic and technique, key and how much evidence. */
+  readonly alert?:
+    | Readonly<{
+        type: string;
+        severity: string;
+        tactic: string;
+        technique: string;
+        key: string;
+        evidence: number;
+      }>
+    | undefined;
   readonly guard?:
     | Readonly<{ reason: string; statement: string; within: string; protocol: string }>
     | undefined;
