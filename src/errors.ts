@@ -65,6 +65,15 @@ export const ERROR_CODES = {
     'The plan is not the one reviewed: its fingerprint differs from --expect.',
   PGW_ACCESS_APPLY_FAILED: 'The server refused a statement of the plan; nothing was changed.',
   PGW_ACCESS_NOT_APPLIED: 'No access spec has been applied to the database yet.',
+  PGW_HONEYTOKEN_INVALID:
+    'A honeytoken request names a table, column, condition or value that is not valid.',
+  PGW_HONEYTOKEN_NO_MARKER:
+    'The selected rows have no distinctive text value to watch, or the table no text column.',
+  PGW_HONEYTOKEN_LIMIT: 'The request would mark more rows, or keep more honeytokens, than allowed.',
+  PGW_HONEYTOKEN_NOT_FOUND: 'No honeytoken has that id.',
+  PGW_ALERT_NOT_FOUND: 'No alert has that id.',
+  PGW_ALERT_INVALID:
+    'An alert id, status, type, severity or export format is not valid, or the alert is resolved.',
   PGW_INTERNAL: 'An unexpected internal error; please report it.',
 } as const;
 

@@ -13,7 +13,10 @@ import type { AuditSink } from './sinks/queued-sink.js';
 import { SyslogSink } from './sinks/syslog-sink.js';
 import {
   BACKEND_WANTS,
+  BACKEND_WANTS_WITH_VOLUME,
+  type FinishedStatement,
   FRONTEND_WANTS,
+  type StatementInfo,
   type StatementResult,
   StatementTracker,
 } from './tap/statement-tracker.js';
@@ -90,22 +93,36 @@ export class Auditor {
     this.config = config;
   }
 
-  /** Connection events (firewall, TLS, authentication, limits), when `connection` is audited. */
+  /**
+   * Connection events (firewall, TLS, authentication, limits), when
+   * `connection` is audited; threat detection's (6xxx: alert.raised, …)
+   * always: a policy that leaves connections out must not silence alerts.
+   */
   connectionEvent(event: SecurityEvent): void {
-    if (!classesFor(this.config, event.user, event.database).has('connection')) return;
-    void this.emit({ code: SECURITY_EVENTS[event.event], ...event });
+    const code = SECURITY_EVENTS[event.event];
+    const detection = code >= 6000 && code < 7000;
+    if (!detection && !classesFor(this.config, event.user, event.database).has('connection'))
+      return;
+    void this.emit({ code, ...event });
   }
 
-  /** Taps for one authenticated session, or undefined when none of its statements are audited. */
-  session(context: SessionAuditContext): SessionAudit | undefined {
+  /**
+   * Taps for one authenticated session, or undefined when none of its
+   * statements are audited and no `onStatement` feed (threat detection) wants them.
+   */
+  session(
+    context: SessionAuditContext,
+    onStatement?: (statement: FinishedStatement) => void,
+  ): SessionAudit | undefined {
     const classes = classesFor(this.config, context.user, context.database);
     const statementClasses = [...classes].some((c) => c !== 'connection' && c !== 'parameters');
-    if (!statementClasses) return undefined;
+    if (!statementClasses && onStatement === undefined) return undefined;
     const maxBody = this.config.maxStatementBytes;
     let durableWait: Promise<void> | undefined;
     const durable = this.config.durable;
     const tracker = new StatementTracker(
-      (sql) => this.classifier.classify(sql),
+      // Nothing audited: the feed needs only the text, so nothing is parsed for the audit.
+      statementClasses ? (sql) => this.classifier.classify(sql) : () => UNCLASSIFIED,
       (result) => {
         const written = this.statement(context, result);
         // Batches are written in order: the last record's write covers the earlier ones.
@@ -114,7 +131,8 @@ export class Auditor {
       {
         sessionUser: context.user,
         captureParameters: classes.has('parameters'),
-        audited: (statementClass) => isAudited(classes, statementClass),
+        audited: (statementClass) => statementClasses && isAudited(classes, statementClass),
+        onStatement,
       },
     );
     return {
@@ -124,12 +142,13 @@ export class Auditor {
         onMessage: (type, body) => tracker.fromClient(type, body),
       },
       backendTap: {
-        wants: BACKEND_WANT_TABLE,
+        wants: onStatement === undefined ? BACKEND_WANT_TABLE : BACKEND_WANT_TABLE_WITH_VOLUME,
         maxBody: 1024,
-        onMessage: (type, body) => tracker.fromBackend(type, body),
+        onMessage: (type, body, length) => tracker.fromBackend(type, body, length),
       },
-      totals: tracker.totals,
-      ...(durable
+      // The closing record counts audited sessions' statements only, as before the feed.
+      totals: statementClasses ? tracker.totals : NO_TOTALS,
+      ...(durable && statementClasses
         ? {
             takeDurableWait: () => {
               const wait = durableWait;
@@ -220,6 +239,21 @@ function wantTable(wants: ReadonlyArray<readonly [number, 'body' | 'notify']>): 
 
 const CLIENT_WANTS = wantTable(FRONTEND_WANTS);
 const BACKEND_WANT_TABLE = wantTable(BACKEND_WANTS);
+const BACKEND_WANT_TABLE_WITH_VOLUME = wantTable(BACKEND_WANTS_WITH_VOLUME);
+
+const NO_TOTALS = Object.freeze({ statements: 0, rows: 0 });
+
+/** What a session audits nothing of gets instead of a parse: never recorded. */
+const UNCLASSIFIED: readonly StatementInfo[] = Object.freeze([
+  Object.freeze({
+    text: '',
+    redactedText: '',
+    class: 'UNKNOWN',
+    commandTag: 'UNKNOWN',
+    objects: [],
+    sensitive: true,
+  }),
+]);
 
 function createSink(
   config: z.output<typeof AuditSinkSchema>,

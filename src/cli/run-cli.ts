@@ -3,9 +3,11 @@ import { OPTIONS } from '../config/options.js';
 import { exitCodeFor, isPgwardenError, messageOf, PgwardenError } from '../errors.js';
 import type { CliIo, Command } from './cli-io.js';
 import { accessCommand } from './commands/access.js';
+import { alertsCommand } from './commands/alerts.js';
 import { auditCommand } from './commands/audit.js';
 import { caCommand } from './commands/ca.js';
 import { configCommand } from './commands/config.js';
+import { detectCommand } from './commands/detect.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
 import { firewallRuleCommand } from './commands/firewall-rule.js';
@@ -31,6 +33,8 @@ export const COMMANDS: readonly Command[] = [
   auditCommand,
   identityCommand,
   accessCommand,
+  detectCommand,
+  alertsCommand,
   roleCommand,
   configCommand,
 ];
@@ -109,6 +113,15 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   stdin: { type: 'boolean' },
   spec: { type: 'string' },
   expect: { type: 'string' },
+  table: { type: 'string' },
+  where: { type: 'string' },
+  column: { type: 'string' },
+  plant: { type: 'boolean' },
+  values: { type: 'string' },
+  'marker-format': { type: 'string' },
+  status: { type: 'string' },
+  severity: { type: 'string' },
+  format: { type: 'string' },
 };
 
 /** Runs the CLI; never throws, returns the exit code. Stack traces only with --debug. */

@@ -1,4 +1,5 @@
 import type { SecurityEvent, SecurityEventSink } from '../gateway/security-events.js';
+import type { AlertCandidate } from './alert-candidate.js';
 import type { DetectionInput, SessionSummary, StatementObservation } from './detection-input.js';
 import type { Detector } from './detector.js';
 import { type AlertSink, raise } from './raised-alert.js';
@@ -50,6 +51,21 @@ export class ThreatDetector implements SecurityEventSink {
             this.report(`alert sink ${sink.name}`, error);
           }
         }
+      }
+    }
+  }
+
+  /**
+   * A sensor's own finding, which needs no detector to judge it (a session
+   * read a honeytoken): straight to the alert sinks.
+   */
+  alert(candidate: AlertCandidate): void {
+    const alert = raise(candidate, this.clock());
+    for (const sink of this.sinks) {
+      try {
+        sink.deliver(alert);
+      } catch (error) {
+        this.report(`alert sink ${sink.name}`, error);
       }
     }
   }

@@ -8,6 +8,7 @@ import type { GuardSettings } from './guard/guard-policy.js';
 import type { RoleDirectory, RoleSource } from './role-directory.js';
 import type { SecurityEventSink } from './security-events.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { LoginThrottle } from './throttle/login-throttle.js';
 import type { TlsContext } from './tls-context.js';
 
 /** What every client session of one gateway shares. */
@@ -33,4 +34,6 @@ export interface GatewayContext {
   readonly guardCatalog: GuardCatalog | undefined;
   /** Threat detection: sees every security event (through `events`) and every finished statement. */
   readonly detection: ThreatDetector;
+  /** Refuses a source address for a while after repeated failed logins, or when a response blocks it. */
+  readonly throttle: LoginThrottle;
 }

@@ -13,6 +13,8 @@ import {
   readIdentityMode,
 } from '../control/identity/identity-store.js';
 import { STATE_CHANNEL } from '../control/state/state-channel.js';
+import { HoneytokenRegistry } from '../detect/honeytoken/honeytoken-registry.js';
+import { readHoneytokens } from '../detect/honeytoken/honeytoken-store.js';
 import { SOCKET_PORT } from '../server/data-dir-layout.js';
 import { Firewall, type FirewallRule } from './firewall/firewall.js';
 import { IdentityDirectory } from './identity/identity-directory.js';
@@ -49,6 +51,9 @@ export class GatewayState {
 
   /** Conditional access policies (`pgwarden access policy`), as stored. */
   accessPolicies: readonly AccessPolicy[] = [];
+
+  /** Honeytokens (`pgwarden detect honeytoken`): what every session's results are searched for. */
+  readonly honeytokens = new HoneytokenRegistry();
 
   constructor(
     private readonly socketDir: string,
@@ -103,6 +108,7 @@ export class GatewayState {
     );
     this.accessPolicies = await readAccessPolicies(this.directory);
     this.onIdentity(this.identity);
+    this.honeytokens.replace(await readHoneytokens(this.directory));
   }
 
   recordHit(rule: string): void {

@@ -32,6 +32,7 @@ import { RoleDirectory, type RoleSource } from './role-directory.js';
 import { JsonLinesEventSink, type SecurityEventSink } from './security-events.js';
 import { ClientSession } from './session/client-session.js';
 import { SessionRegistry } from './session-registry.js';
+import { LoginThrottle } from './throttle/login-throttle.js';
 import { TlsContext } from './tls-context.js';
 
 export interface ListenAddress {
@@ -104,6 +105,10 @@ export class Gateway {
       (identity) => gateway?.applyIdentity(identity),
     );
     const recordEvent = auditedEvents(new JsonLinesEventSink(layout.gatewayEvents), auditor);
+    // Always on, like the cloud's: detection.enabled switches the detectors only.
+    const throttle = new LoginThrottle(detectionConfig.throttle);
+    for (const entry of throttle.exempt.invalid)
+      onWarning(`detection.throttle.exemptRanges: "${entry}" is not an address or CIDR range`);
     const detection = await startThreatDetection({
       layout,
       config: detectionConfig,
@@ -115,6 +120,7 @@ export class Gateway {
           gateway?.endSessions((s) => s.clientAddress === address, message) ?? 0,
       },
       onWarning,
+      blocks: throttle,
     });
     const context: GatewayContext = {
       config,
@@ -127,6 +133,7 @@ export class Gateway {
       events: {
         record(event) {
           recordEvent.record(event);
+          throttle.record(event);
           detection.record(event);
         },
         flush: () => recordEvent.flush?.() ?? Promise.resolve(),
@@ -138,6 +145,7 @@ export class Gateway {
       // An external backend's roles are not in the managed server's catalog.
       guardCatalog: roles === directory ? new DirectoryGuardCatalog(directory) : undefined,
       detection,
+      throttle,
     };
     gateway = new Gateway(context, onWarning, auditConfig);
     await state.start();

@@ -10,6 +10,7 @@ import { appendFile } from 'node:fs/promises';
 export const SECURITY_EVENTS = {
   'connection.received': 1000,
   'firewall.denied': 1001,
+  'connection.throttled': 1002,
   'tls.required': 2001,
   'tls.handshake-failed': 2002,
   'tls.alpn-missing': 2003,
@@ -40,6 +41,7 @@ export const SECURITY_EVENTS = {
   'cancel.forwarded': 4101,
   'cancel.unknown-key': 4102,
   'alert.raised': 6001,
+  'alert.response': 6002,
   'guard.escalation': 4201,
   'guard.internal-role': 4202,
   'guard.password': 4203,
@@ -50,6 +52,8 @@ export type SecurityEventName = keyof typeof SECURITY_EVENTS;
 export interface SecurityEvent {
   readonly event: SecurityEventName;
   readonly address: string;
+  /** The gateway session the event belongs to (as in audit records), for one connection's events. */
+  readonly session?: string | undefined;
   readonly user?: string | undefined;
   readonly database?: string | undefined;
   readonly applicationName?: string | undefined;

@@ -29,6 +29,22 @@ export interface StatementTrackerOptions {
   readonly audited?: ((statementClass: string) => boolean) | undefined;
   /** The clock; for tests. */
   readonly now?: (() => number) | undefined;
+  /** Every finished statement, audited or not (the threat-detection feed). */
+  readonly onStatement?: ((statement: FinishedStatement) => void) | undefined;
+}
+
+/** What the detection feed learns of each finished statement: no classification needed. */
+export interface FinishedStatement {
+  readonly protocol: StatementResult['protocol'];
+  /** The whole text of the Query or Parse message (a Query may hold several statements). */
+  readonly sql: string;
+  /** The backend's command tag, or the SQLSTATE of the error. */
+  readonly outcome: string;
+  readonly error: boolean;
+  /** Rows returned to the client: DataRow messages, or a COPY TO STDOUT's count. */
+  readonly rowsReturned: number;
+  /** Bytes of the DataRow and CopyData messages returned (headers included). */
+  readonly bytes: number;
 }
 
 /** Longest parameter value kept, in characters (text) or bytes (binary, shown as hex). */
@@ -100,6 +116,10 @@ enum T {
   FUNCTION_CALL_RESPONSE = 0x56, // V
   PARAMETER_STATUS = 0x53, // S (backend)
 }
+
+/** DataRow ('D') and CopyData ('d') from the backend: counted by the detection feed, never read. */
+const DATA_ROW = 0x44;
+const COPY_DATA = 0x64;
 
 interface Portal {
   readonly statementName: string;
@@ -201,6 +221,13 @@ export const BACKEND_WANTS: ReadonlyArray<readonly [number, 'body' | 'notify']> 
   [T.FUNCTION_CALL_RESPONSE, 'notify'],
 ];
 
+/** BACKEND_WANTS plus what the detection feed counts: DataRow and CopyData (their lengths only). */
+export const BACKEND_WANTS_WITH_VOLUME: ReadonlyArray<readonly [number, 'body' | 'notify']> = [
+  ...BACKEND_WANTS,
+  [DATA_ROW, 'notify'],
+  [COPY_DATA, 'notify'],
+];
+
 export class StatementTracker {
   private readonly ops: Op[] = [];
   private readonly statements = new Map<string, LazyInfos>();
@@ -212,6 +239,11 @@ export class StatementTracker {
   private readonly now: () => number;
   /** Statements completed, audited or not, and the rows their command tags report. */
   readonly totals = { statements: 0, rows: 0 };
+  private readonly onStatement: ((statement: FinishedStatement) => void) | undefined;
+  /** DataRow messages and returned bytes since the last statement finished. */
+  private dataRows = 0;
+  private returnedBytes = 0;
+  private copiedOut = false;
 
   constructor(
     private readonly classify: Classify,
@@ -222,6 +254,7 @@ export class StatementTracker {
     this.captureParameters = options.captureParameters ?? false;
     this.audited = options.audited ?? (() => true);
     this.now = options.now ?? Date.now;
+    this.onStatement = options.onStatement;
   }
 
   /** The role statements run as now. */
@@ -297,10 +330,18 @@ export class StatementTracker {
     }
   }
 
-  /** A complete backend message. */
-  fromBackend(type: number, body: Buffer | undefined): void {
+  /** A complete backend message; `length` is its length field (DataRow and CopyData are counted by it). */
+  fromBackend(type: number, body: Buffer | undefined, length = 0): void {
     const head = this.ops[0];
     switch (type) {
+      case DATA_ROW:
+        this.dataRows++;
+        this.returnedBytes += length + 1;
+        return;
+      case COPY_DATA:
+        this.copiedOut = true;
+        this.returnedBytes += length + 1;
+        return;
       case T.PARSE_COMPLETE:
       case T.BIND_COMPLETE:
       case T.CLOSE_COMPLETE:
@@ -376,7 +417,7 @@ export class StatementTracker {
     const infos = op.sql.infos;
     const info = infos[Math.min(op.index, infos.length - 1)] ?? UNKNOWN;
     const now = this.now();
-    this.emit('simple', info, outcome, error, op.startedAt, now);
+    this.emit('simple', op.sql.text, info, outcome, error, op.startedAt, now);
     if (!error) this.role.completed(info, outcome);
     op.index++;
     op.startedAt = now;
@@ -390,6 +431,7 @@ export class StatementTracker {
     const info = op.sql.infos[0] ?? UNKNOWN;
     this.emit(
       'extended',
+      op.sql.text,
       info,
       outcome,
       error,
@@ -404,6 +446,7 @@ export class StatementTracker {
   private finishParse(op: Extract<Op, { kind: 'parse' }>, code: string): void {
     this.emit(
       'extended',
+      op.sql.text,
       op.sql.infos[0] ?? UNKNOWN,
       code,
       true,
@@ -426,11 +469,12 @@ export class StatementTracker {
       objects: [`oid:${op.oid}`],
       sensitive: false,
     };
-    this.emit('function-call', info, outcome, error, op.startedAt, this.now());
+    this.emit('function-call', info.text, info, outcome, error, op.startedAt, this.now());
   }
 
   private emit(
     protocol: StatementResult['protocol'],
+    text: string,
     info: StatementInfo,
     outcome: string,
     error: boolean,
@@ -443,6 +487,7 @@ export class StatementTracker {
     const statementId = this.nextStatementId++;
     this.totals.statements++;
     if (rows !== null) this.totals.rows += rows;
+    if (this.onStatement !== undefined) this.finished(protocol, text, outcome, error, rows);
     // Most statements of a session are usually not audited: no result for them.
     if (!this.audited(info.class)) return;
     this.onResult({
@@ -459,6 +504,23 @@ export class StatementTracker {
       ...(parameters === undefined ? {} : { parameters }),
     });
   }
+
+  /** Hands the feed what the statement returned, then starts counting for the next one. */
+  private finished(
+    protocol: StatementResult['protocol'],
+    sql: string,
+    outcome: string,
+    error: boolean,
+    tagRows: number | null,
+  ): void {
+    // A COPY TO STDOUT sends CopyData, not DataRow: its rows are the tag's count.
+    const rowsReturned = this.dataRows + (this.copiedOut ? (tagRows ?? 0) : 0);
+    const bytes = this.returnedBytes;
+    this.dataRows = 0;
+    this.returnedBytes = 0;
+    this.copiedOut = false;
+    this.onStatement?.({ protocol, sql, outcome, error, rowsReturned, bytes });
+  }
 }
 
 /**
@@ -471,12 +533,13 @@ class LazyInfos {
   private value: readonly StatementInfo[] | undefined;
 
   constructor(
-    private readonly sql: string,
+    /** The message's text, as sent. */
+    readonly text: string,
     private readonly classify: Classify,
   ) {}
 
   get infos(): readonly StatementInfo[] {
-    this.value ??= this.classify(this.sql);
+    this.value ??= this.classify(this.text);
     return this.value;
   }
 }

@@ -5,4 +5,4 @@
  */
 export const STATE_CHANNEL = 'pgwarden_state';
 
-export type StateChange = 'firewall' | 'gateway-settings' | 'audit-policy';
+export type StateChange = 'firewall' | 'gateway-settings' | 'audit-policy' | 'honeytokens';

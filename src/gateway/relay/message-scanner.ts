@@ -13,6 +13,19 @@ export interface MessageTap {
 }
 
 /**
+ * Follows the bodies of some message types as they stream past, slice by
+ * slice, without any copy (the honeytoken watch reads DataRow values this way).
+ */
+export interface BodyWatch {
+  /** Indexed by type byte: 1 to follow that type. Read at every header, so it may change. */
+  readonly wants: Uint8Array;
+  begin(type: number, bodyLength: number): void;
+  /** Bytes [start, end) of `chunk` are the next part of the body; `chunk` must not be kept. */
+  body(chunk: Buffer, start: number, end: number): void;
+  end(): void;
+}
+
+/**
  * Follows message boundaries in a typed protocol stream without buffering
  * it: the relay forwards every chunk as it arrived (no copy, no reassembly)
  * and the scanner only reads the 5-byte headers, so a 100 MB message costs
@@ -21,7 +34,8 @@ export interface MessageTap {
  *
  * An optional tap (the audit) asks for some message types: it is told when
  * one completes, and for a few small ones (Query, Parse, CommandComplete…)
- * gets a bounded copy of the body. Nothing else is copied.
+ * gets a bounded copy of the body. Nothing else is copied. An optional body
+ * watch (honeytokens) is handed the slices of some bodies as they pass.
  */
 export class MessageScanner {
   /** Bytes of the current message body still to come. */
@@ -37,10 +51,13 @@ export class MessageScanner {
   private length = 0;
   private body: Buffer | undefined;
   private bodyFill = 0;
+  /** The body watch follows the current message. */
+  private watching = false;
 
   constructor(
     private readonly maxMessageLength: number,
     private readonly tap?: MessageTap,
+    private readonly watch?: BodyWatch,
   ) {}
 
   /** True when the stream stands between two messages. */
@@ -59,6 +76,7 @@ export class MessageScanner {
           this.wantStatus = false;
         }
         const step = Math.min(this.remaining, end - offset);
+        if (this.watching) this.watch?.body(chunk, offset, offset + step);
         if (this.body !== undefined && this.bodyFill < this.body.length) {
           const take = Math.min(step, this.body.length - this.bodyFill);
           chunk.copy(this.body, this.bodyFill, offset, offset + take);
@@ -66,7 +84,10 @@ export class MessageScanner {
         }
         this.remaining -= step;
         offset += step;
-        if (this.remaining === 0) this.complete();
+        if (this.remaining === 0) {
+          if (this.watching) this.endWatch();
+          this.complete();
+        }
         continue;
       }
       // Fast path: a whole header inside this chunk.
@@ -99,6 +120,11 @@ export class MessageScanner {
       this.lastType = type;
       this.remaining = length - 4;
       this.wantStatus = type === 0x5a && this.remaining > 0; // ReadyForQuery
+      if (this.watch !== undefined && this.watch.wants[type] === 1) {
+        this.watch.begin(type, this.remaining);
+        if (this.remaining > 0) this.watching = true;
+        else this.watch.end();
+      }
       if (this.tap !== undefined) {
         this.want = this.tap.wants[type] ?? 0;
         this.length = length;
@@ -110,6 +136,11 @@ export class MessageScanner {
         if (this.remaining === 0) this.complete();
       }
     }
+  }
+
+  private endWatch(): void {
+    this.watching = false;
+    this.watch?.end();
   }
 
   private complete(): void {

@@ -5,7 +5,7 @@ import { FramingError } from '../../protocol/framing-error.js';
 import { TERMINATE } from '../../protocol/frontend/terminate.js';
 import { SQLSTATE } from '../../protocol/sqlstate.js';
 import { type GateCheck, StatementGate } from '../guard/statement-gate.js';
-import { MessageScanner, type MessageTap } from './message-scanner.js';
+import { type BodyWatch, MessageScanner, type MessageTap } from './message-scanner.js';
 
 export type RelayEnd =
   | 'client-closed'
@@ -29,6 +29,8 @@ export interface RelayOptions {
   /** The audit's taps on each direction, if the session is audited. */
   readonly clientTap?: MessageTap | undefined;
   readonly backendTap?: MessageTap | undefined;
+  /** Follows the backend's result rows as they pass (honeytokens); never delays them. */
+  readonly backendWatch?: BodyWatch | undefined;
   /**
    * Durable audit: after the backend tap saw a chunk, the write of the records
    * it completed. The chunk (and every later one) reaches the client only once
@@ -79,7 +81,7 @@ export class Relay {
     private readonly options: RelayOptions,
   ) {
     this.fromClient = new MessageScanner(options.maxMessageLength, options.clientTap);
-    this.fromBackend = new MessageScanner(0x7fffffff, options.backendTap);
+    this.fromBackend = new MessageScanner(0x7fffffff, options.backendTap, options.backendWatch);
     this.fromBackend.transactionStatus = options.initialTransactionStatus;
     const guard = options.guard;
     this.gate =

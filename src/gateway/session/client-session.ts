@@ -10,6 +10,7 @@ import {
 import type { SessionAuditContext } from '../../audit/auditor.js';
 import { TokenError } from '../../auth/oidc/token-error.js';
 import { verifierKeys } from '../../auth/scram-verifier-match.js';
+import { statementFeed } from '../../detect/statement/statement-feed.js';
 import {
   AUTHENTICATION_CLEARTEXT_PASSWORD,
   AUTHENTICATION_OK,
@@ -254,6 +255,16 @@ export class ClientSession {
     this.user = user;
     this.database = parameters.get('database') ?? user;
     this.applicationName = parameters.get('application_name');
+    // The throttle answers after the startup packet, so the client shows its message (not a failed TLS
+    // negotiation), and before anything is looked up or the backend is touched.
+    const blocked = this.gateway.throttle.blocked(this.address);
+    if (blocked !== undefined)
+      throw new Refusal(
+        SQLSTATE.TOO_MANY_CONNECTIONS,
+        blocked.message,
+        'connection.throttled',
+        blocked.detail,
+      );
 
     let role: Awaited<ReturnType<typeof roles.lookup>>;
     try {
@@ -387,7 +398,9 @@ export class ClientSession {
       user,
       applicationName: this.applicationName,
     };
-    const audit = this.gateway.auditor.session(auditContext);
+    // Threat detection sees every finished statement through the audit's tracker.
+    const feed = statementFeed(this.gateway.detection, auditContext);
+    const audit = this.gateway.auditor.session(auditContext, feed?.onStatement);
     const guard = new StatementGuard(
       () => this.gateway.guard,
       user,
@@ -412,6 +425,17 @@ export class ClientSession {
     this.relay = new Relay(this.stream, login.socket, {
       clientTap: audit?.clientTap,
       backendTap: audit?.backendTap,
+      // Idle (never called) while there are no honeytokens.
+      backendWatch: this.gateway.state.honeytokens.watch(
+        {
+          session: this.sessionId,
+          address: this.address,
+          user,
+          database: auditContext.database,
+          applicationName: this.applicationName,
+        },
+        (alert) => this.gateway.detection.alert(alert),
+      ),
       durableWait: audit?.takeDurableWait,
       guard: { holds: GUARDED_MESSAGES, check: guard.check },
       maxMessageLength: this.gateway.config.maxMessageLength,
@@ -424,6 +448,7 @@ export class ClientSession {
           serializeCancelRequest(backendKey.processId, backendKey.secretKey),
         ),
       onEnd: (reason, detail) => {
+        feed?.end();
         this.gateway.auditor.sessionClosed(auditContext, {
           durationMs: Date.now() - startedAt,
           bytesIn: this.relay?.bytesFromClient ?? 0,
@@ -768,6 +793,7 @@ export class ClientSession {
   private record(event: SecurityEvent): void {
     this.gateway.events.record({
       ...event,
+      session: this.sessionId,
       port: this.socket.remotePort,
       tls: this.tlsSocket?.getProtocol() ?? 'none',
     });
