@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { DetectionConfigSchema } from '../../../src/config/config-schema.js';
 import type { AlertCandidate } from '../../../src/detect/alert-candidate.js';
 import { AddressBlocklist } from '../../../src/detect/blocklist/address-blocklist.js';
@@ -38,10 +38,15 @@ const login = (time: number, address: string, user = 'app'): DetectionInput =>
   event(time, { event: 'auth.succeeded', address, user, database: 'shop', applicationName: 'web' });
 
 /** Resolves once `check` holds (called until it does, then not again), giving background reads a few turns. */
+/**
+ * Polls until `check` holds. The re-read runs on the thread pool, which a
+ * loaded machine may not serve within any number of event-loop turns, so
+ * this waits in small sleeps, up to a bound that only a hang reaches.
+ */
 async function eventually(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 1000; i++) {
     if (check()) return;
-    await nextTurn();
+    await sleep(10);
   }
   assert.fail('the condition never held');
 }
