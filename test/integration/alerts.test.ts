@@ -15,7 +15,6 @@ import type net from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Auditor } from '../../src/audit/auditor.js';
 import { auditPaths } from '../../src/audit/log/audit-paths.js';
@@ -33,6 +32,7 @@ import { verifyWebhookSignature } from '../../src/detect/sinks/webhook-signature
 import { ThreatDetector } from '../../src/detect/threat-detector.js';
 import type { SecurityEvent } from '../../src/gateway/security-events.js';
 import { dataDirLayout } from '../../src/server/data-dir-layout.js';
+import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 import { parseCef } from '../unit/detect/alert-fixture.js';
@@ -148,21 +148,6 @@ class EveryFailureDetector implements Detector {
         ],
       },
     ];
-  }
-}
-
-async function poll<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
   }
 }
 

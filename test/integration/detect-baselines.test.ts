@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { mmdb, writeMmdb } from '../helpers/mmdb-writer.js';
+import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 
@@ -52,22 +52,6 @@ function readEvents(file: string): Rec[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Rec);
-}
-
-/** Repeats `probe` until `done` holds; fails after `timeoutMs`. */
-async function poll<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
 }
 
 /** Sends SSLRequest from `localAddress`: 'S' once the firewall admits it (no login, no auth event). */

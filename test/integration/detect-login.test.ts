@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 
@@ -59,23 +59,6 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
     timer = setTimeout(() => reject(new Error(`waited ${timeoutMs} ms for ${what}`)), timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Repeats `probe` until `done` holds; fails after `timeoutMs`. */
-async function poll<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await sleep(intervalMs);
-  }
 }
 
 /** What every scenario needs: logins from an address, and the events file. */

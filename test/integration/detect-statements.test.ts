@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
 import { readCorpus } from '../unit/detect/corpus/read-corpus.js';
@@ -70,20 +70,6 @@ const statementAlerts = (events: readonly Rec[]): AlertRec[] =>
     (e): e is AlertRec =>
       e.event === 'alert.raised' && STATEMENT_TYPES.has((e as AlertRec).alert?.type ?? ''),
   );
-
-async function poll<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  done: (v: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not in time`);
-    await sleep(100);
-  }
-}
 
 describe(`statement detectors through the gateway (${pgBin} ${source?.version ?? ''})`, () => {
   const clients: pg.Client[] = [];
