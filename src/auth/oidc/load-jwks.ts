@@ -39,9 +39,21 @@ export async function fetchJwks(
   maxBytes: number,
 ): Promise<unknown> {
   let body: Buffer;
-  try {
+  // Our own timer, raced against the exchange: an abort that lands while
+  // undici reads the body can leave its promise pending for ever
+  // (nodejs/node#56917), and every token login would wait on that load.
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const timeout = new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError');
+      controller.abort(timeout);
+      reject(timeout);
+    }, timeoutMs);
+  });
+  const exchange = async (): Promise<Buffer> => {
     const response = await fetch(url, {
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: controller.signal,
       redirect: 'error',
       headers: { accept: 'application/json' },
     });
@@ -49,7 +61,10 @@ export async function fetchJwks(
       await response.body?.cancel();
       throw new TokenError('jwks-unavailable', `${source} answered HTTP ${response.status}`);
     }
-    body = await readCapped(response, maxBytes, source);
+    return readCapped(response, maxBytes, source);
+  };
+  try {
+    body = await Promise.race([exchange(), deadline]);
   } catch (error) {
     if (error instanceof TokenError) throw error;
     const why =
@@ -57,6 +72,8 @@ export async function fetchJwks(
         ? `timed out after ${timeoutMs} ms`
         : `failed (${messageOf(error instanceof Error && error.cause !== undefined ? error.cause : error)})`;
     throw new TokenError('jwks-unavailable', `fetching ${source} ${why}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
   return parseJson(body, source);
 }
