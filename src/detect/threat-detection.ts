@@ -19,7 +19,6 @@ import type { SourceBlocker } from './response/source-blocker.js';
 import { alertDeliverySinks } from './sinks/alert-delivery-sinks.js';
 import { EventAlertSink } from './sinks/event-alert-sink.js';
 import { createStatementDetectors } from './statement/statement-detectors.js';
-import { feedStatementsTo } from './statement/statement-feed.js';
 import { ThreatDetector } from './threat-detector.js';
 
 /** What the response actions act on: the gateway's live sessions and its door. */
@@ -89,7 +88,5 @@ export async function startThreatDetection(deps: DetectionDeps): Promise<ThreatD
     deps.onWarning(`detection: ${message}`),
   );
   for (const detector of detectors) detector.attach?.((candidate) => engine.alert(candidate));
-  // Sessions feed it their statements (with detection off, none pays for the feed).
-  feedStatementsTo(engine);
   return engine;
 }

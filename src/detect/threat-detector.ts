@@ -20,6 +20,11 @@ export class ThreatDetector implements SecurityEventSink {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
+  /** Whether sessions feed it their statements: not when detection is off (no detectors). */
+  get wantsStatements(): boolean {
+    return this.detectors.length > 0;
+  }
+
   /** SecurityEventSink: the gateway's security events. */
   record(event: SecurityEvent): void {
     this.observe({ kind: 'event', time: this.clock().getTime(), event });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { readJsonLines } from '../helpers/json-lines.js';
+import { socketFrom } from '../helpers/loopback-socket.js';
 import { mmdb, writeMmdb } from '../helpers/mmdb-writer.js';
 import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
@@ -37,22 +39,7 @@ const MY_TYPES = [
   'login.suspicious-ip',
 ];
 
-/** A socket that node-postgres connects itself, from `localAddress`. */
-function socketFrom(localAddress: string): net.Socket {
-  const socket = new net.Socket();
-  const connect = socket.connect.bind(socket);
-  socket.connect = ((port: number) =>
-    connect({ port, host: '127.0.0.1', localAddress })) as typeof socket.connect;
-  return socket;
-}
-
-function readEvents(file: string): Rec[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Rec);
-}
+const readEvents = (file: string): Rec[] => readJsonLines<Rec>(file);
 
 /** Sends SSLRequest from `localAddress`: 'S' once the firewall admits it (no login, no auth event). */
 function admitted(localAddress: string, port: number): Promise<boolean> {

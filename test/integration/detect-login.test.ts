@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readJsonLines } from '../helpers/json-lines.js';
+import { socketFrom } from '../helpers/loopback-socket.js';
 import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
@@ -33,22 +34,7 @@ const GOOD = 'Correct-Horse-Battery-9';
 const WRONG = ['Wrong-Guess-0001', 'Wrong-Guess-0002', 'Wrong-Guess-0003'] as const;
 const wrong = (i: number): string => WRONG[i % WRONG.length] as string;
 
-/** A socket that node-postgres connects itself, from `localAddress`. */
-function socketFrom(localAddress: string): net.Socket {
-  const socket = new net.Socket();
-  const connect = socket.connect.bind(socket);
-  socket.connect = ((port: number) =>
-    connect({ port, host: '127.0.0.1', localAddress })) as typeof socket.connect;
-  return socket;
-}
-
-function readEvents(file: string): Rec[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Rec);
-}
+const readEvents = (file: string): Rec[] => readJsonLines<Rec>(file);
 
 const isAlert = (e: Rec): e is AlertRec => e.event === 'alert.raised';
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readJsonLines } from '../helpers/json-lines.js';
 import { poll } from '../helpers/poll.js';
 import { TempServer } from '../helpers/temp-server.js';
 import { testBinarySources } from '../helpers/test-binaries.js';
@@ -57,13 +58,7 @@ interface StoredAlert {
   evidence: { event: string; detail?: string; user?: string }[];
 }
 
-function readEvents(file: string): Rec[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Rec);
-}
+const readEvents = (file: string): Rec[] => readJsonLines<Rec>(file);
 
 const statementAlerts = (events: readonly Rec[]): AlertRec[] =>
   events.filter(

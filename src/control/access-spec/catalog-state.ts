@@ -115,6 +115,21 @@ export function relationKey(schema: string, name: string): string {
 const ROLE_OF = (column: string) =>
   `CASE WHEN ${column} = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${column})::text END`;
 
+/** An ACL expression's items as a JSON array of LiveGrant, `[]` for none (one row per object). */
+const grantsJson = (acl: string) =>
+  `coalesce((SELECT json_agg(json_build_object('grantee', ${ROLE_OF('a.grantee')},
+                      'grantor', ${ROLE_OF('a.grantor')}, 'privilege', a.privilege_type,
+                      'grantable', a.is_grantable))
+               FROM pg_catalog.aclexplode(${acl}) a), '[]')`;
+
+/**
+ * A timestamptz as text in UTC, microseconds included: the catalog's
+ * `rolvaliduntil` and a spec's `validUntil` both go through it, so they
+ * compare as strings. NULL for infinity.
+ */
+export const utcText = (expression: string) =>
+  `pg_catalog.to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 const GRANT_COLUMNS = `${ROLE_OF('a.grantee')} AS grantee, ${ROLE_OF('a.grantor')} AS grantor,
   a.privilege_type AS privilege, a.is_grantable AS grantable`;
 
@@ -186,7 +201,7 @@ export async function readCatalogState(
             rolcreaterole AS createrole, rolinherit AS inherit, rolreplication AS replication,
             rolbypassrls AS bypassrls, rolconnlimit AS connlimit,
             CASE WHEN rolvaliduntil IS NULL THEN NULL
-                 ELSE pg_catalog.to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END
+                 ELSE ${utcText('rolvaliduntil')} END
               AS valid_until,
             pg_catalog.shobj_description(oid, 'pg_authid') AS comment
        FROM pg_catalog.pg_roles`,
@@ -222,12 +237,8 @@ export async function readCatalogState(
             c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
             coalesce((SELECT array_agg(att.attname::text ORDER BY att.attnum) FROM pg_catalog.pg_attribute att
                        WHERE att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped), '{}') AS columns,
-            coalesce((SELECT json_agg(json_build_object('grantee', ${ROLE_OF('a.grantee')},
-                                     'grantor', ${ROLE_OF('a.grantor')}, 'privilege', a.privilege_type,
-                                     'grantable', a.is_grantable))
-                        FROM pg_catalog.aclexplode(coalesce(c.relacl,
-                               pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a),
-                     '[]') AS grants
+            ${grantsJson(`coalesce(c.relacl,
+                 pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))`)} AS grants
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')`,
     [schemas],
@@ -275,11 +286,7 @@ export async function readCatalogState(
               || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS sql_name,
             p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS signature,
             pg_catalog.pg_get_userbyid(p.proowner) AS owner,
-            coalesce((SELECT json_agg(json_build_object('grantee', ${ROLE_OF('a.grantee')},
-                                     'grantor', ${ROLE_OF('a.grantor')}, 'privilege', a.privilege_type,
-                                     'grantable', a.is_grantable))
-                        FROM pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a),
-                     '[]') AS grants
+            ${grantsJson("coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))")} AS grants
        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = ANY($1) AND p.prokind IN ('f', 'p')`,
     [schemas],

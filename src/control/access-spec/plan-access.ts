@@ -10,6 +10,7 @@ import {
   type LiveGrant,
   readCatalogState,
   relationKey,
+  utcText,
 } from './catalog-state.js';
 import {
   type AclTarget,
@@ -271,7 +272,7 @@ async function normalizeTimestamp(
   await client.query('SAVEPOINT pgwarden_valid_until');
   try {
     const result = await client.query<{ v: string | null }>(
-      `SELECT pg_catalog.to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS v`,
+      `SELECT ${utcText('$1::timestamptz')} AS v`,
       [role.validUntil],
     );
     await client.query('RELEASE SAVEPOINT pgwarden_valid_until');
@@ -406,39 +407,16 @@ function planTarget(
     const withOption = held.filter((g) => want.has(g.privilege) && g.grantable);
     const missing = [...want].filter((p) => !held.some((g) => g.privilege === p));
     for (const g of extra) onRevoke(grantee, g.privilege);
-    for (const [grantor, grants] of byGrantor(extra)) {
-      steps.push({
-        group: 'privileges',
-        why: `"${grantee}" has ${grants.map((g) => g.privilege).join(', ')} on ${target.label}, which the spec does not give`,
-        sql: asGrantor(
-          grantor,
-          target,
-          privilegeSql(
-            target,
-            'REVOKE',
-            grants.map((g) => g.privilege),
-            grantee,
-          ),
-        ),
-      });
-    }
-    for (const [grantor, grants] of byGrantor(withOption)) {
-      steps.push({
-        group: 'privileges',
-        why: `"${grantee}" may pass on ${grants.map((g) => g.privilege).join(', ')} on ${target.label} (WITH GRANT OPTION), which the spec does not give`,
-        sql: asGrantor(
-          grantor,
-          target,
-          privilegeSql(
-            target,
-            'REVOKE',
-            grants.map((g) => g.privilege),
-            grantee,
-            true,
-          ),
-        ),
-      });
-    }
+    steps.push(
+      ...revokes(target, grantee, extra, false, ', which the spec does not give'),
+      ...revokes(
+        target,
+        grantee,
+        withOption,
+        true,
+        ' (WITH GRANT OPTION), which the spec does not give',
+      ),
+    );
     if (missing.length > 0) {
       steps.push({
         group: 'privileges',
@@ -450,6 +428,28 @@ function planTarget(
     }
   }
   return steps;
+}
+
+/** REVOKE steps for `grants` (or only their grant option), one per grantor. */
+function revokes(
+  target: AclTarget,
+  grantee: string,
+  grants: readonly LiveGrant[],
+  grantOptionOnly: boolean,
+  because: string,
+): PlanStep[] {
+  return [...byGrantor(grants)].map(([grantor, held]) => {
+    const privileges = held.map((g) => g.privilege);
+    return {
+      group: 'privileges' as const,
+      why: `"${grantee}" ${grantOptionOnly ? 'may pass on' : 'has'} ${privileges.join(', ')} on ${target.label}${because}`,
+      sql: asGrantor(
+        grantor,
+        target,
+        privilegeSql(target, 'REVOKE', privileges, grantee, grantOptionOnly),
+      ),
+    };
+  });
 }
 
 function byGrantor(grants: readonly LiveGrant[]): Map<string, LiveGrant[]> {

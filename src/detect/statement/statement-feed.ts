@@ -3,6 +3,8 @@ import type { SessionSummary, StatementObservation } from '../detection-input.js
 
 /** Where the feed delivers: the detection engine (ThreatDetector). */
 export interface StatementSink {
+  /** False when detection is off: then no session pays for the feed. */
+  readonly wantsStatements: boolean;
   statement(statement: StatementObservation): void;
   sessionEnded(summary: SessionSummary): void;
 }
@@ -16,23 +18,12 @@ export interface FeedSession {
   readonly applicationName: string | undefined;
 }
 
-/**
- * Engines whose detectors look at statements. The engine keeps its
- * detectors to itself, so threat-detection.ts marks the ones that want the
- * feed; with detection off no session pays for it.
- */
-const fed = new WeakSet<StatementSink>();
-
-export function feedStatementsTo(engine: StatementSink): void {
-  fed.add(engine);
-}
-
 /** The feed of one session, or undefined when detection does not want statements. */
 export function statementFeed(
   engine: StatementSink,
   session: FeedSession,
 ): StatementFeed | undefined {
-  return fed.has(engine) ? new StatementFeed(engine, session) : undefined;
+  return engine.wantsStatements ? new StatementFeed(engine, session) : undefined;
 }
 
 /**

@@ -7,11 +7,7 @@ import {
   StatementTracker,
 } from '../../../src/audit/tap/statement-tracker.js';
 import type { SessionSummary, StatementObservation } from '../../../src/detect/detection-input.js';
-import {
-  commandVerb,
-  feedStatementsTo,
-  statementFeed,
-} from '../../../src/detect/statement/statement-feed.js';
+import { commandVerb, statementFeed } from '../../../src/detect/statement/statement-feed.js';
 
 /** The tracker needs a classifier; the feed does not look at its answers. */
 const classify = (sql: string): StatementInfo[] =>
@@ -133,12 +129,16 @@ describe('StatementFeed', () => {
     applicationName: 'app',
   };
 
-  const engine = (): {
+  const engine = (
+    wantsStatements = true,
+  ): {
+    wantsStatements: boolean;
     statements: StatementObservation[];
     summaries: SessionSummary[];
     statement(s: StatementObservation): void;
     sessionEnded(s: SessionSummary): void;
   } => ({
+    wantsStatements,
     statements: [],
     summaries: [],
     statement(s) {
@@ -149,17 +149,15 @@ describe('StatementFeed', () => {
     },
   });
 
-  it('is there only for an engine marked as wanting statements', () => {
-    const off = engine();
+  it('is there only for an engine that wants statements', () => {
+    const off = engine(false);
     assert.equal(statementFeed(off, session), undefined);
-    const on = engine();
-    feedStatementsTo(on);
+    const on = engine(true);
     assert.notEqual(statementFeed(on, session), undefined);
   });
 
   it('turns finished statements into observations and the session end into its totals, once', () => {
     const sink = engine();
-    feedStatementsTo(sink);
     const feed = statementFeed(sink, session);
     assert.ok(feed !== undefined);
     feed.onStatement({
